@@ -1,0 +1,83 @@
+"""Shared options and output helpers for commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from skillsync.output import json_document
+from skillsync.workspace import Workspace, open_workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AppState:
+    """Per-invocation state carried on the click context (``ctx.obj``)."""
+
+    def __init__(self, directory: Path | None, debug: bool) -> None:
+        self.directory = directory
+        self.debug = debug
+        self.json = False
+        self._workspace: Workspace | None = None
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = open_workspace(self.directory)
+        return self._workspace
+
+
+def state() -> AppState:
+    ctx = click.get_current_context()
+    obj = ctx.find_object(AppState)
+    if obj is None:  # a command invoked on its own (tests of a single command)
+        obj = AppState(None, False)
+        ctx.obj = obj
+    return obj
+
+
+def _mark_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        obj = ctx.find_object(AppState)
+        if obj is not None:
+            obj.json = True
+        _JSON_REQUESTED[0] = True
+    return value
+
+
+_JSON_REQUESTED = [False]
+
+
+def json_requested() -> bool:
+    return _JSON_REQUESTED[0]
+
+
+def reset_json_flag() -> None:
+    _JSON_REQUESTED[0] = False
+
+
+def json_option(f: F) -> F:
+    """``--json``: print one JSON document with ``format_version`` instead of text."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        is_eager=True,
+        callback=_mark_json,
+        help="Print one JSON document (with format_version) instead of text.",
+    )(f)
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    click.echo(json_document(payload))
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

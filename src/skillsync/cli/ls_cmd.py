@@ -1,0 +1,33 @@
+"""``skillsync ls``: one row per skill with its shipped file count and bytes."""
+
+from __future__ import annotations
+
+import click
+
+from skillsync.cli.common import echo_err, emit_json, json_option, state
+from skillsync.selection import select
+
+
+@click.command("ls")
+@json_option
+def ls_command(as_json: bool) -> int:
+    """List the skills of the workspace: slug, folder, shipped files, total bytes."""
+    ws = state().workspace()
+    rows = []
+    for skill in ws.skills():
+        files = select(ws, skill)
+        size = sum(f.path.stat().st_size for f in files)
+        rows.append({"slug": skill.slug, "path": skill.rel, "files": len(files), "bytes": size})
+    for rel in ws.unmatched:
+        echo_err(f"skillsync: warning: {rel}/SKILL.md matches no workspace layout and is ignored")
+    if as_json:
+        emit_json({"skills": rows})
+        return 0
+    if not rows:
+        echo_err(f"no skills found in {ws.root}")
+        return 0
+    width = max(len(r["slug"]) for r in rows)
+    pwidth = max(len(r["path"]) for r in rows)
+    for r in rows:
+        click.echo(f"{r['slug']:<{width}}  {r['path']:<{pwidth}}  {r['files']:>5} files  {r['bytes']:>10} bytes")
+    return 0

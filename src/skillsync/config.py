@@ -1,0 +1,157 @@
+"""The ``skillsync.toml`` model (or ``[tool.skillsync]`` in ``pyproject.toml``).
+
+Unknown keys and wrong types are errors that name the key and the file, so a typo never
+silently changes what ships.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from skillsync.errors import ConfigError
+
+CONFIG_FILE = "skillsync.toml"
+PYPROJECT_FILE = "pyproject.toml"
+
+Severity = Literal["error", "warning", "info", "off"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Layout(_Strict):
+    """Skill folders matching ``glob`` (relative to the workspace) get slugs from ``slug``.
+
+    ``slug`` placeholders: ``{skill}`` folder name, ``{org}`` parent folder name,
+    ``{path}`` the relative path with ``/`` replaced by ``-``.
+    """
+
+    glob: str
+    slug: str = "{skill}"
+
+
+DEFAULT_LAYOUTS: tuple[Layout, ...] = (
+    Layout(glob=".", slug="{skill}"),
+    Layout(glob="skills/*", slug="{skill}"),
+    Layout(glob="*", slug="{skill}"),
+    Layout(glob="*/*", slug="{org}-{skill}"),
+)
+
+
+class WorkspaceConfig(_Strict):
+    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS
+    # Explicit slugs for skill folders, keyed by the folder path relative to the workspace.
+    slugs: dict[str, str] = Field(default_factory=dict)
+
+
+class SelectionConfig(_Strict):
+    gitignore: bool = True  # honour .gitignore files inside the workspace
+    # Extra exclude patterns (gitignore syntax, relative to each skill folder).
+    exclude: tuple[str, ...] = ()
+    # Patterns (gitignore syntax, relative to each skill folder) that lift the default-deny of
+    # likely secrets. Only this key can ship a file such as `.env` or `*.pem`.
+    allow: tuple[str, ...] = ()
+
+
+class Limits(_Strict):
+    """Upload limits; the defaults are exactly what the local registry enforces."""
+
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_total_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    max_files: int = Field(default=5000, gt=0)
+
+
+class RuleOverride(_Strict):
+    paths: tuple[str, ...]  # gitignore-style patterns relative to the workspace
+    rules: dict[str, Severity]
+
+
+class AllowEntry(_Strict):
+    rule: str
+    paths: tuple[str, ...] = ("**",)
+
+
+class ValidateConfig(_Strict):
+    limits: Limits = Limits()
+    rules: dict[str, Severity] = Field(default_factory=dict)
+    overrides: tuple[RuleOverride, ...] = ()
+    allow: tuple[AllowEntry, ...] = ()
+    body_max_lines: int = Field(default=500, gt=0)
+    body_max_tokens: int = Field(default=5000, gt=0)
+
+
+class RemoteConfig(_Strict):
+    url: str
+    org: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=4, ge=0)
+
+
+class RemotesConfig(_Strict):
+    default: str = "local"
+    org: str | None = None
+
+
+class TemplatesConfig(_Strict):
+    path: str | None = None  # a folder of user templates, relative to the workspace
+
+
+class Config(_Strict):
+    workspace: WorkspaceConfig = WorkspaceConfig()
+    selection: SelectionConfig = SelectionConfig()
+    validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
+    remote: RemotesConfig = RemotesConfig()
+    remotes: dict[str, RemoteConfig] = Field(default_factory=dict)
+    templates: TemplatesConfig = TemplatesConfig()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _format_error(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"{source}: unknown key '{key}' (remove it or check its spelling; see docs/config.md)"
+    return f"{source}: invalid value for '{key}': {first['msg']} (see docs/config.md)"
+
+
+def parse_config(data: dict[str, Any], source: str) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, source)) from None
+
+
+def load_config_file(path: Path) -> Config:
+    """Read ``skillsync.toml`` or the ``[tool.skillsync]`` table of ``pyproject.toml``."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == PYPROJECT_FILE:
+        data = data.get("tool", {}).get("skillsync", {})
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.skillsync] must be a table")
+        return parse_config(data, f"{path} [tool.skillsync]")
+    return parse_config(data, str(path))
+
+
+def pyproject_has_section(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "skillsync" in tool

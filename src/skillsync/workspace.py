@@ -1,0 +1,211 @@
+"""Workspaces: the config, the skill folders in it, and their slugs.
+
+A workspace is the folder holding ``skillsync.toml`` (or ``[tool.skillsync]`` in ``pyproject.toml``),
+found by walking up from the current folder; with none, the current folder itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from skillsync.config import (
+    CONFIG_FILE,
+    PYPROJECT_FILE,
+    Config,
+    Layout,
+    load_config_file,
+    pyproject_has_section,
+)
+from skillsync.errors import ConfigError, LocalError, UsageError
+
+SKILL_FILE = "SKILL.md"
+STATE_DIR = ".skillsync"
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Seren documents no limit for custom-skill slugs; `validate` warns past this (organization slugs stop here).
+SLUG_SOFT_MAX = 64
+
+# Folders never searched for skills and never shipped (selection uses the same list).
+PRUNED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".skillsync", ".tox",
+     ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+)
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why ``slug`` is not a valid custom-skill slug, or None when it is."""
+    if len(slug) < 2:
+        return "a slug needs at least 2 characters"
+    if not SLUG_RE.match(slug):
+        return "a slug is lowercase letters, digits and single hyphens, not starting or ending with one"
+    return None
+
+
+@dataclass(frozen=True)
+class Skill:
+    slug: str
+    path: Path  # absolute folder
+    rel: str  # POSIX path relative to the workspace root ("." for a single-skill workspace)
+
+    @property
+    def skill_md(self) -> Path:
+        return self.path / SKILL_FILE
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: Config
+    config_path: Path | None
+    _skills: list[Skill] | None = field(default=None, repr=False)
+    unmatched: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def skills(self) -> list[Skill]:
+        """Every skill in the workspace, sorted by relative path. Discovered once and kept."""
+        if self._skills is None:
+            self._skills, self.unmatched = discover(self.root, self.config)
+        return self._skills
+
+    def relpath(self, path: Path) -> str:
+        return Path(os.path.relpath(path, self.root)).as_posix()
+
+    def resolve(self, arg: str) -> Skill:
+        """A skill named by slug, or by the path of its folder or of a file inside it."""
+        skills = self.skills()
+        for skill in skills:
+            if skill.slug == arg:
+                return skill
+        found = self.owner_of(Path(arg))
+        if found is not None:
+            return found
+        known = ", ".join(s.slug for s in skills[:10]) or "none found"
+        raise UsageError(
+            f"no skill '{arg}' in workspace {self.root}",
+            hint=f"give a slug or a path inside a skill folder; skills: {known}",
+        )
+
+    def owner_of(self, path: Path) -> Skill | None:
+        """The skill whose folder holds ``path`` (a folder or a file), or None."""
+        target = Path(os.path.abspath(path))
+        best: Skill | None = None
+        for skill in self.skills():
+            if target == skill.path or skill.path in target.parents:
+                if best is None or len(skill.path.parts) > len(best.path.parts):
+                    best = skill
+        return best
+
+    def select_skills(self, args: tuple[str, ...] | list[str]) -> list[Skill]:
+        """The skills named on a command line, or all of them when none are named (deduplicated)."""
+        if not args:
+            return self.skills()
+        out: list[Skill] = []
+        for arg in args:
+            skill = self.resolve(arg)
+            if skill not in out:
+                out.append(skill)
+        return out
+
+
+def find_root(start: Path) -> tuple[Path, Path | None]:
+    """Walk up from ``start`` to the folder holding the config; with none, ``start`` itself."""
+    start = Path(os.path.abspath(start))
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return folder, candidate
+        pyproject = folder / PYPROJECT_FILE
+        if pyproject.is_file() and pyproject_has_section(pyproject):
+            return folder, pyproject
+    return start, None
+
+
+def open_workspace(start: Path | None = None) -> Workspace:
+    start = start if start is not None else Path.cwd()
+    if not start.is_dir():
+        raise UsageError(f"{start}: not a folder")
+    root, config_path = find_root(start)
+    config = load_config_file(config_path) if config_path else Config()
+    return Workspace(root=root, config=config, config_path=config_path)
+
+
+def _match_layout(rel: str, layouts: tuple[Layout, ...]) -> Layout | None:
+    parts = [] if rel == "." else rel.split("/")
+    for layout in layouts:
+        pattern = [] if layout.glob in (".", "") else layout.glob.strip("/").split("/")
+        if len(pattern) == len(parts) and all(fnmatchcase(p, g) for p, g in zip(parts, pattern, strict=True)):
+            return layout
+    return None
+
+
+def _render_slug(layout: Layout, root: Path, rel: str) -> str:
+    parts = [root.name] if rel == "." else rel.split("/")
+    values = {
+        "skill": parts[-1],
+        "org": parts[-2] if len(parts) >= 2 else "",
+        "path": "-".join(parts),
+    }
+    try:
+        return layout.slug.format(**values)
+    except (KeyError, IndexError, ValueError):
+        raise ConfigError(
+            f"workspace.layouts: slug template '{layout.slug}' is invalid",
+            hint="use only {skill}, {org} and {path}",
+        ) from None
+
+
+def _find_skill_dirs(root: Path) -> list[str]:
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=None, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS)
+        if SKILL_FILE in filenames:
+            found.append(Path(os.path.relpath(dirpath, root)).as_posix())
+    return sorted(found)
+
+
+def discover(root: Path, config: Config) -> tuple[list[Skill], list[str]]:
+    """Find skill folders under the configured layouts and give each a slug.
+
+    Returns the skills and the folders holding a SKILL.md that match no layout.
+    Nested skills, invalid slugs and duplicate slugs are errors (exit 4).
+    """
+    rels = _find_skill_dirs(root)
+    matched: list[tuple[str, Layout]] = []
+    unmatched: list[str] = []
+    for rel in rels:
+        layout = _match_layout(rel, config.workspace.layouts)
+        if layout is None and rel not in config.workspace.slugs:
+            unmatched.append(rel)
+        else:
+            matched.append((rel, layout or Layout(glob=rel)))
+    for outer, _ in matched:
+        for inner, _ in matched:
+            if inner != outer and (outer == "." or inner.startswith(outer + "/")):
+                raise LocalError(
+                    f"nested skill: {inner}/{SKILL_FILE} is inside skill {outer}/",
+                    hint="move the inner skill out, or rename its SKILL.md if it is an example",
+                )
+    skills: list[Skill] = []
+    by_slug: dict[str, str] = {}
+    for rel, layout in matched:
+        slug = config.workspace.slugs.get(rel) or _render_slug(layout, root, rel)
+        problem = slug_problem(slug)
+        if problem:
+            raise LocalError(
+                f"{rel}: invalid slug '{slug}': {problem}",
+                hint=f'rename the folder or set workspace.slugs."{rel}" in {CONFIG_FILE}',
+            )
+        if slug in by_slug:
+            raise LocalError(
+                f"duplicate slug '{slug}' for skill folders {by_slug[slug]} and {rel}",
+                hint=f"set workspace.slugs in {CONFIG_FILE} for one of them",
+            )
+        by_slug[slug] = rel
+        skills.append(Skill(slug=slug, path=(root / rel) if rel != "." else root, rel=rel))
+    return skills, unmatched
