@@ -1,0 +1,165 @@
+"""Manifests: path, size, sha256 and executable bit of every shipped file of a skill.
+
+The file list comes only from :func:`skillsync.selection.select`; this module never walks folders.
+Files are hashed in 1 MiB chunks into one reused buffer, so memory stays flat whatever the file size.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from skillsync.digest import tree_digest
+from skillsync.errors import LocalError
+from skillsync.selection import select
+from skillsync.statcache import StatCache
+from skillsync.workspace import Skill, Workspace
+
+CHUNK_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    rel: str  # POSIX path relative to the skill folder (the API's relative_path)
+    size: int
+    sha256: str  # lowercase hex
+    executable: bool  # informational: the Seren API stores no file modes
+    path: Path  # absolute path on disk
+
+
+@dataclass(frozen=True)
+class Manifest:
+    skill: Skill
+    entries: tuple[FileEntry, ...]  # sorted by the UTF-8 bytes of rel
+
+    @cached_property
+    def digest(self) -> str:
+        """The ``skilltree-v1`` digest; equal to the digest of a remote revision with the same files."""
+        return tree_digest((e.rel, e.size, e.sha256) for e in self.entries)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(e.size for e in self.entries)
+
+    @property
+    def files(self) -> int:
+        return len(self.entries)
+
+    def by_rel(self) -> dict[str, FileEntry]:
+        return {e.rel: e for e in self.entries}
+
+
+class _Hasher:
+    """Streams files through sha256 with one reused 1 MiB buffer."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray(CHUNK_SIZE)
+        self._view = memoryview(self._buf)
+
+    def hash_file(self, path: Path, display: str) -> tuple[int, str, os.stat_result]:
+        """(bytes read, sha256 hex, stat taken before reading) of the regular file at ``path``."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise _read_error(display, exc) from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise _not_regular(display)
+            h = hashlib.sha256()
+            view = self._view
+            size = 0
+            while True:
+                n = os.readv(fd, [view])
+                if not n:
+                    break
+                h.update(view[:n])
+                size += n
+            return size, h.hexdigest(), st
+        except OSError as exc:
+            raise _read_error(display, exc) from None
+        finally:
+            os.close(fd)
+
+
+def _read_error(display: str, exc: OSError) -> LocalError:
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return LocalError(f"{display}: file disappeared while reading", hint="run the command again")
+    reason = exc.strerror or type(exc).__name__
+    return LocalError(
+        f"cannot read {display}: {reason}",
+        hint="fix its permissions, or exclude it in .skillignore",
+    )
+
+
+def _not_regular(display: str) -> LocalError:
+    return LocalError(
+        f"{display}: not a regular file",
+        hint="only regular files can ship; exclude it in .skillignore",
+    )
+
+
+def _key_prefix(skill: Skill) -> str:
+    return "" if skill.rel in (".", "") else skill.rel
+
+
+def build_manifest(ws: Workspace, skill: Skill, *, use_cache: bool = True) -> Manifest:
+    """The manifest of ``skill``: its selected files, hashed (reusing the stat cache when allowed)."""
+    return build_manifests(ws, [skill], use_cache=use_cache)[0]
+
+
+def build_manifests(ws: Workspace, skills: Sequence[Skill], *, use_cache: bool = True) -> list[Manifest]:
+    """Manifests of several skills, loading and saving the stat cache once (not once per skill)."""
+    cache = StatCache.load(ws.state_dir) if use_cache else None
+    if cache is not None:
+        cache.start()
+    hasher = _Hasher()
+    out: list[Manifest] = []
+    try:
+        for skill in skills:
+            out.append(_build(ws, skill, cache, hasher))
+    finally:
+        if cache is not None:
+            cache.save()
+    return out
+
+
+def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher) -> Manifest:
+    prefix = _key_prefix(skill)
+    entries: list[FileEntry] = []
+    seen: set[str] = set()
+    for selected in select(ws, skill):
+        key = f"{prefix}/{selected.rel}" if prefix else selected.rel
+        sha: str | None = None
+        if cache is not None:
+            try:
+                st = selected.path.stat()
+            except OSError as exc:
+                raise _read_error(key, exc) from None
+            if not stat.S_ISREG(st.st_mode):
+                raise _not_regular(key)
+            sha = cache.lookup(key, st)
+            size = st.st_size
+        if sha is None:
+            size, sha, st = hasher.hash_file(selected.path, key)
+            if cache is not None and size == st.st_size:
+                cache.record(key, st, sha)
+        seen.add(key)
+        entries.append(
+            FileEntry(
+                rel=selected.rel,
+                size=size,
+                sha256=sha,
+                executable=bool(st.st_mode & stat.S_IXUSR),
+                path=selected.path,
+            )
+        )
+    if cache is not None:
+        cache.prune(prefix, seen)
+    return Manifest(skill=skill, entries=tuple(entries))
