@@ -1,0 +1,264 @@
+"""Gitignore patterns compiled the way git itself reads them (dir.c, wildmatch.c).
+
+Why not pathspec's ``GitIgnoreSpec``: in pathspec 1.1.1 a pattern also matches every path *below*
+what it names, a file-level ``!`` re-includes files under an excluded folder (pathspec issue #129),
+``X/**`` marks the folder ``X`` itself (issue #137), and there is no notion of stacked ignore files.
+Git instead matches each path on its own, stops descending into an excluded folder, and lets the
+deepest ignore file with any matching line decide. This module does exactly one thing: for one
+ignore file, the last line that matches one path. The walk in ``selection`` does the rest.
+"""
+
+# The walk runs on str paths with os.* calls: pathlib objects per file cost measurably here.
+# ruff: noqa: PTH116, PTH123
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+_CLASSES = {
+    "alnum": "a-zA-Z0-9",
+    "alpha": "a-zA-Z",
+    "blank": " \\t",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "\\x21-\\x7e",
+    "lower": "a-z",
+    "print": "\\x20-\\x7e",
+    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "space": " \\t\\n\\r\\f\\v",
+    "upper": "A-Z",
+    "xdigit": "0-9a-fA-F",
+}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One pattern line. ``text`` is the line as written (trailing spaces trimmed)."""
+
+    text: str
+    line: int | None
+    negated: bool
+    dir_only: bool
+    basename: bool  # no slash inside: matches the name at any depth
+    regex: str | None  # None: a pattern git can never match (unterminated class, trailing '\')
+
+
+def trim_trailing_spaces(line: str) -> str:
+    """Drop trailing unescaped spaces, exactly like git's trim_trailing_spaces()."""
+    last_space: int | None = None
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == " ":
+            if last_space is None:
+                last_space = i
+        elif ch == "\\":
+            i += 1
+            if i >= len(line):
+                return line
+            last_space = None
+        else:
+            last_space = None
+        i += 1
+    return line if last_space is None else line[:last_space]
+
+
+def _bracket(pat: str, i: int) -> tuple[str, int] | None:
+    """Translate the class starting at ``pat[i] == '['``; None when unterminated or invalid."""
+    n = len(pat)
+    j = i + 1
+    negated = j < n and pat[j] in "!^"
+    if negated:
+        j += 1
+    parts: list[str] = []
+    first = True
+    while j < n:
+        ch = pat[j]
+        if ch == "]" and not first:
+            body = "".join(parts)
+            if negated:
+                return f"[^/{body}]", j + 1
+            return (f"(?!/)[{body}]" if body else "(?!)"), j + 1
+        first = False
+        if ch == "[" and j + 1 < n and pat[j + 1] == ":":
+            end = pat.find(":]", j + 2)
+            if end == -1:
+                parts.append(re.escape("["))
+                j += 1
+                continue
+            name = pat[j + 2 : end]
+            if name not in _CLASSES:
+                return None
+            parts.append(_CLASSES[name])
+            j = end + 2
+            continue
+        if ch == "\\":
+            j += 1
+            if j >= n:
+                return None
+            ch = pat[j]
+        lo = ch
+        if j + 2 < n and pat[j + 1] == "-" and pat[j + 2] != "]":
+            hi_i = j + 2
+            hi = pat[hi_i]
+            if hi == "\\":
+                hi_i += 1
+                if hi_i >= n:
+                    return None
+                hi = pat[hi_i]
+            if lo <= hi:
+                parts.append(f"{re.escape(lo)}-{re.escape(hi)}")
+            j = hi_i + 1
+            continue
+        parts.append(re.escape(lo))
+        j += 1
+    return None
+
+
+def translate(pat: str) -> str | None:
+    """A regex (for ``fullmatch``) equivalent to git's wildmatch with WM_PATHNAME."""
+    out: list[str] = []
+    i, n = 0, len(pat)
+    while i < n:
+        ch = pat[i]
+        if ch == "*":
+            j = i
+            while j < n and pat[j] == "*":
+                j += 1
+            double = j - i >= 2 and (i == 0 or pat[i - 1] == "/")
+            if double and j == n:
+                out.append(".*")
+                i = j
+            elif double and pat[j] == "/":
+                out.append("(?:.*/)?")
+                i = j + 1
+            else:
+                out.append("[^/]*")
+                i = j
+        elif ch == "?":
+            out.append("[^/]")
+            i += 1
+        elif ch == "[":
+            got = _bracket(pat, i)
+            if got is None:
+                return None
+            out.append(got[0])
+            i = got[1]
+        elif ch == "\\":
+            if i + 1 >= n:
+                return None
+            out.append(re.escape(pat[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(ch))
+            i += 1
+    return "".join(out)
+
+
+def parse_line(raw: str, line: int | None) -> Pattern | None:
+    """One line of an ignore file as git's add_patterns_from_buffer() reads it, or None."""
+    if raw.endswith("\r"):
+        raw = raw[:-1]
+    if not raw or raw.startswith("#"):
+        return None
+    text = trim_trailing_spaces(raw)
+    if not text:
+        return None
+    body = text
+    negated = body.startswith("!")
+    if negated:
+        body = body[1:]
+    dir_only = body.endswith("/")
+    if dir_only:
+        body = body[:-1]
+    if not body:
+        return None
+    basename = "/" not in body
+    if body.startswith("/"):
+        body = body[1:]
+    return Pattern(text, line, negated, dir_only, basename, translate(body))
+
+
+@dataclass
+class IgnoreFile:
+    """The patterns of one ignore file (or config list), matched relative to ``base``.
+
+    ``base`` is the workspace-relative folder the patterns are relative to ("" for the root).
+    The combined regexes list patterns last-first, so the first alternative that matches is the
+    last matching line, which is the one that decides.
+    """
+
+    source: str
+    base: str
+    patterns: tuple[Pattern, ...]
+    _compiled: dict[tuple[bool, bool], re.Pattern[str] | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def prefix_len(self) -> int:
+        return len(self.base) + 1 if self.base else 0
+
+    def _regex(self, basename: bool, is_dir: bool) -> re.Pattern[str] | None:
+        key = (basename, is_dir)
+        if key not in self._compiled:
+            alts = [
+                f"(?P<p{idx}>{p.regex})"
+                for idx, p in reversed(list(enumerate(self.patterns)))
+                if p.regex is not None and p.basename == basename and (is_dir or not p.dir_only)
+            ]
+            self._compiled[key] = re.compile("|".join(alts), re.DOTALL) if alts else None
+        return self._compiled[key]
+
+    def match(self, sub: str, name: str, is_dir: bool) -> Pattern | None:
+        """The last pattern matching ``sub`` (path relative to ``base``) with basename ``name``."""
+        best = -1
+        rx = self._regex(True, is_dir)
+        if rx is not None:
+            m = rx.fullmatch(name)
+            if m is not None and m.lastgroup:
+                best = int(m.lastgroup[1:])
+        rx = self._regex(False, is_dir)
+        if rx is not None:
+            m = rx.fullmatch(sub)
+            if m is not None and m.lastgroup:
+                best = max(best, int(m.lastgroup[1:]))
+        return self.patterns[best] if best >= 0 else None
+
+
+def parse_text(text: str, source: str, base: str) -> IgnoreFile:
+    """Compile the text of an ignore file (gitignore syntax, UTF-8 BOM allowed)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    pats = [p for n, raw in enumerate(text.split("\n"), 1) if (p := parse_line(raw, n)) is not None]
+    return IgnoreFile(source, base, tuple(pats))
+
+
+def from_list(items: tuple[str, ...] | list[str], source: str, base: str, *, numbered: bool) -> IgnoreFile:
+    """Compile a list of patterns (config keys, built-ins); ``numbered`` keeps 1-based positions."""
+    pats = [
+        p for n, raw in enumerate(items, 1) if (p := parse_line(raw, n if numbered else None)) is not None
+    ]
+    return IgnoreFile(source, base, tuple(pats))
+
+
+_CACHE: dict[tuple[str, str, str], tuple[tuple[int, int, int], IgnoreFile]] = {}
+
+
+def load(path: str, source: str, base: str) -> IgnoreFile:
+    """Read and compile one ignore file, once per content: cached by path and (mtime, size, inode).
+
+    Raises OSError (the caller names the file); bytes that are not UTF-8 are kept as surrogates
+    so they match file names read the same way.
+    """
+    st = os.stat(path)
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    key = (path, source, base)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    with open(path, "rb") as fh:
+        data = fh.read()
+    compiled = parse_text(data.decode("utf-8", "surrogateescape"), source, base)
+    _CACHE[key] = (stamp, compiled)
+    return compiled
