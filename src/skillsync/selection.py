@@ -49,7 +49,7 @@ BUILTIN_PATTERNS: tuple[str, ...] = (
     "*.swo",
     "*~",
     ".#*",
-    "#*#",
+    "\\#*#",  # emacs auto-save (escaped: a leading # starts a comment)
 )
 VENV_MARKER = "pyvenv.cfg"
 

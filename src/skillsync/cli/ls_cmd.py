@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from skillsync.cli.common import echo_err, emit_json, json_option, state
@@ -13,7 +15,7 @@ from skillsync.selection import select
 def ls_command(as_json: bool) -> int:
     """List the skills of the workspace: slug, folder, shipped files, total bytes."""
     ws = state().workspace()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for skill in ws.skills():
         files = select(ws, skill)
         size = sum(f.path.stat().st_size for f in files)
@@ -29,5 +31,6 @@ def ls_command(as_json: bool) -> int:
     width = max(len(r["slug"]) for r in rows)
     pwidth = max(len(r["path"]) for r in rows)
     for r in rows:
-        click.echo(f"{r['slug']:<{width}}  {r['path']:<{pwidth}}  {r['files']:>5} files  {r['bytes']:>10} bytes")
+        slug, path = f"{r['slug']:<{width}}", f"{r['path']:<{pwidth}}"
+        click.echo(f"{slug}  {path}  {r['files']:>5} files  {r['bytes']:>10} bytes")
     return 0
