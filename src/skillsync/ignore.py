@@ -201,7 +201,7 @@ class IgnoreFile:
 
     def _regex(self, basename: bool, is_dir: bool) -> re.Pattern[str] | None:
         key = (basename, is_dir)
-        if key not in self._compiled:
+        if key not in self._compiled:  # four combinations at most, compiled on first use
             alts = [
                 f"(?P<p{idx}>{p.regex})"
                 for idx, p in reversed(list(enumerate(self.patterns)))

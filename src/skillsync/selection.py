@@ -17,6 +17,7 @@ walks the same rules for one path. Sources, strongest first (see docs/selection.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Iterator
@@ -238,7 +239,14 @@ class _Engine:
 
 
 def _kind(entry: os.DirEntry[str]) -> int:
+    """The entry's file type from the folder listing (no stat call unless the OS withheld it)."""
     try:
+        if entry.is_symlink():
+            return stat.S_IFLNK
+        if entry.is_dir(follow_symlinks=False):
+            return stat.S_IFDIR
+        if entry.is_file(follow_symlinks=False):
+            return stat.S_IFREG
         return entry.stat(follow_symlinks=False).st_mode
     except OSError as exc:
         raise LocalError(f"{printable(entry.path)}: cannot stat: {exc.strerror}") from None
@@ -304,9 +312,13 @@ def _walk(eng: _Engine) -> Iterator[tuple[str, str]]:
             yield rel, entry.path
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _check_names(eng: _Engine, rels: list[str]) -> None:
     """Refuse names that cannot round-trip: not UTF-8, control characters, case/NFC twins."""
     seen: dict[str, str] = {}
+    dirs_done: set[str] = set()
     for rel in rels:
         try:
             rel.encode("utf-8")
@@ -315,14 +327,18 @@ def _check_names(eng: _Engine, rels: list[str]) -> None:
                 f"{eng.shown(rel)}: file name is not valid UTF-8",
                 hint="rename it, or exclude it in .skillignore",
             ) from None
-        if any(unicodedata.category(ch) == "Cc" for ch in rel):
+        if _CONTROL.search(rel):
             raise LocalError(
                 f"{eng.shown(rel)}: file name contains a control character",
                 hint="rename it, or exclude it in .skillignore",
             )
         parts = rel.split("/")
-        for depth in range(1, len(parts) + 1):
-            prefix = "/".join(parts[:depth])
+        todo = [rel]
+        parent = rel.rpartition("/")[0]
+        if parent and parent not in dirs_done:
+            todo += ["/".join(parts[:depth]) for depth in range(1, len(parts))]
+            dirs_done.update(todo[1:])
+        for prefix in todo:
             key = unicodedata.normalize("NFC", prefix).casefold()
             other = seen.setdefault(key, prefix)
             if other != prefix:
