@@ -185,7 +185,7 @@ def discover(root: Path, config: Config) -> tuple[list[Skill], list[str]]:
         else:
             matched.append((rel, layout or Layout(glob=rel)))
     for outer, _ in matched:
-        for inner, _ in matched:
+        for inner in rels:  # an unmatched SKILL.md inside a skill is nested too (it would ship silently)
             if inner != outer and (outer == "." or inner.startswith(outer + "/")):
                 raise LocalError(
                     f"nested skill: {inner}/{SKILL_FILE} is inside skill {outer}/",

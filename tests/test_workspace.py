@@ -1,0 +1,179 @@
+"""Workspace discovery, slugs and config errors, on real folders and through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillsync.errors import ConfigError, LocalError
+from skillsync.selection import select
+from skillsync.workspace import open_workspace, slug_problem
+from tests.conftest import Cli, write_skill
+
+
+def _slugs(root: Path, start: Path | None = None) -> dict[str, str]:
+    ws = open_workspace(start or root)
+    return {s.slug: s.rel for s in ws.skills()}
+
+
+def _monorepo(root: Path) -> None:
+    (root / "skillsync.toml").write_text("")
+    write_skill(
+        root, "acme/pdf-tools", extra={"scripts/run.py": "print(1)\n", "notes.log": "x", ".env": "K=1"}
+    )
+    write_skill(root, "acme/web", extra={"ref/api.md": "# API\n"})
+    write_skill(root, "globex/web")
+    (root / ".gitignore").write_text("*.log\n")
+
+
+def test_seren_monorepo_slugs(tmp_path: Path) -> None:
+    _monorepo(tmp_path)
+    assert _slugs(tmp_path) == {
+        "acme-pdf-tools": "acme/pdf-tools",
+        "acme-web": "acme/web",
+        "globex-web": "globex/web",
+    }
+
+
+def test_flat_skills_layout(tmp_path: Path) -> None:
+    write_skill(tmp_path, "skills/alpha")
+    write_skill(tmp_path, "skills/beta-2")
+    (tmp_path / "skillsync.toml").write_text("")
+    assert _slugs(tmp_path) == {"alpha": "skills/alpha", "beta-2": "skills/beta-2"}
+
+
+def test_single_skill_folder(tmp_path: Path) -> None:
+    root = write_skill(tmp_path, "my-skill")
+    ws = open_workspace(root)
+    assert [(s.slug, s.rel, s.path) for s in ws.skills()] == [("my-skill", ".", root)]
+
+
+def test_walks_up_from_a_subfolder(tmp_path: Path) -> None:
+    _monorepo(tmp_path)
+    deep = tmp_path / "acme" / "pdf-tools" / "scripts"
+    ws = open_workspace(deep)
+    assert ws.root == tmp_path and ws.config_path == tmp_path / "skillsync.toml"
+    assert ws.resolve(str(deep / "run.py")).slug == "acme-pdf-tools"
+
+
+def test_pyproject_tool_section(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.skillsync.selection]\nexclude = ["*.tmp"]\n'
+    )
+    write_skill(tmp_path, "skills/alpha", extra={"a.tmp": "x"})
+    ws = open_workspace(tmp_path / "skills")
+    assert ws.root == tmp_path and ws.config.selection.exclude == ("*.tmp",)
+    assert [f.rel for f in select(ws, ws.skills()[0])] == ["SKILL.md"]
+
+
+def test_pyproject_without_section_is_not_a_workspace(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    assert open_workspace(sub).root == sub
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner", "toml"),
+    [
+        ("acme/pdf", "acme/pdf/examples/demo", ""),  # inner matches no default layout: still nested
+        ("acme", "acme/pdf", ""),
+        (
+            "skills/outer",
+            "skills/outer/inner",
+            '[[workspace.layouts]]\nglob = "skills/*"\n[[workspace.layouts]]\nglob = "skills/*/*"\n',
+        ),
+    ],
+)
+def test_nested_skill_is_an_error(tmp_path: Path, outer: str, inner: str, toml: str) -> None:
+    write_skill(tmp_path, outer)
+    write_skill(tmp_path, inner)
+    (tmp_path / "skillsync.toml").write_text(toml)
+    with pytest.raises(LocalError, match=rf"nested skill: {inner}/SKILL.md is inside skill {outer}/"):
+        open_workspace(tmp_path).skills()
+
+
+def test_duplicate_slug_names_both_folders(tmp_path: Path) -> None:
+    write_skill(tmp_path, "acme/web")
+    write_skill(tmp_path, "acme-web")
+    (tmp_path / "skillsync.toml").write_text("")
+    res = Cli(tmp_path)("ls")
+    assert res.exit_code == 4
+    assert "duplicate slug 'acme-web'" in res.output
+    assert "acme-web and acme/web" in res.output
+
+
+def test_invalid_slug_names_folder_and_fix(tmp_path: Path) -> None:
+    write_skill(tmp_path, "skills/My_Skill")
+    (tmp_path / "skillsync.toml").write_text("")
+    res = Cli(tmp_path)("ls")
+    assert res.exit_code == 4
+    assert "skills/My_Skill: invalid slug 'My_Skill'" in res.output and "workspace.slugs" in res.output
+    (tmp_path / "skillsync.toml").write_text('[workspace.slugs]\n"skills/My_Skill" = "my-skill"\n')
+    assert _slugs(tmp_path) == {"my-skill": "skills/My_Skill"}
+
+
+def test_long_slug_is_accepted(tmp_path: Path) -> None:
+    long = "a" * 40
+    write_skill(tmp_path, f"{long}/{long}")
+    (tmp_path / "skillsync.toml").write_text("")
+    assert list(_slugs(tmp_path)) == [f"{long}-{long}"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="abz09-_A ", max_size=8))
+def test_slug_rule(slug: str) -> None:
+    ok = len(slug) >= 2 and all(p and p.isalnum() and p == p.lower() for p in slug.split("-"))
+    ok = ok and all(c in "abz09-" for c in slug)
+    assert (slug_problem(slug) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[selection]\nexculde = []\n", "unknown key 'selection.exculde'"),
+        ("[selection]\ngitignore = 'maybe'\n", "invalid value for 'selection.gitignore'"),
+        ("[selecton]\n", "unknown key 'selecton'"),
+        ("[selection\n", "invalid TOML"),
+    ],
+)
+def test_config_errors_name_key_and_file(tmp_path: Path, text: str, needle: str) -> None:
+    (tmp_path / "skillsync.toml").write_text(text)
+    write_skill(tmp_path, "skills/alpha")
+    with pytest.raises(ConfigError, match=r"skillsync\.toml") as err:
+        open_workspace(tmp_path)
+    assert needle in str(err.value)
+    res = Cli(tmp_path)("ls", "--json")
+    assert res.exit_code == 4
+    assert needle in json.loads(res.stdout)["error"]["message"]
+
+
+def test_pyproject_config_error_names_the_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.skillsync]\nbogus = 1\n")
+    with pytest.raises(ConfigError, match=r"pyproject.toml \[tool.skillsync\]: unknown key 'bogus'"):
+        open_workspace(tmp_path)
+
+
+def test_ls_json_on_monorepo_matches_selection(tmp_path: Path) -> None:
+    _monorepo(tmp_path)
+    res = Cli(tmp_path / "acme")("ls", "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["format_version"] == "1"
+    ws = open_workspace(tmp_path)
+    expected = []
+    for skill in ws.skills():
+        files = select(ws, skill)
+        expected.append({
+            "slug": skill.slug, "path": skill.rel, "files": len(files),
+            "bytes": sum(f.path.stat().st_size for f in files),
+        })  # fmt: skip
+    assert doc["skills"] == expected
+    pdf = next(s for s in doc["skills"] if s["slug"] == "acme-pdf-tools")
+    assert pdf["files"] == 2  # SKILL.md and scripts/run.py: notes.log is gitignored, .env denied
+    skill_md = tmp_path / "acme" / "pdf-tools" / "SKILL.md"
+    assert pdf["bytes"] == skill_md.stat().st_size + len("print(1)\n")
