@@ -107,7 +107,7 @@ EXAMPLES = int(os.environ.get("SKILLSYNC_PARITY_EXAMPLES", "50"))
     deep=st.booleans(),
     above=st.one_of(st.none(), ignore_lines),
 )
-# pathspec 1.1.1 gets each of these wrong (see docs/selection.md); git decides.
+# Known traps, several of which pathspec 1.1.1 gets wrong (docs/selection.md); git decides.
 @example(files={"d/a", "b.txt"}, ignores={"": ["d", "!a"]}, deep=False, above=None)
 @example(files={"d/b.txt", "sub/d/b.txt", "b.txt"}, ignores={"": ["*.txt", "!d"]}, deep=False, above=None)
 @example(files={"d/a", "d/c.md"}, ignores={"": ["d/**", "!d/a"]}, deep=False, above=None)
