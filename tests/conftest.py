@@ -15,7 +15,9 @@ from skillsync.cli.main import cli, run
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
@@ -74,7 +76,7 @@ class Cli:
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
 
-    def __call__(self, *args: str, input: str | None = None) -> Result:  # noqa: A002
+    def __call__(self, *args: str, input: str | None = None) -> Result:
         runner = CliRunner()
         old = Path.cwd()
         os.chdir(self.cwd)

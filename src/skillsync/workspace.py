@@ -93,12 +93,12 @@ class Workspace:
 
     def owner_of(self, path: Path) -> Skill | None:
         """The skill whose folder holds ``path`` (a folder or a file), or None."""
-        target = Path(os.path.abspath(path))
+        target = Path(os.path.abspath(path))  # noqa: PTH100 - no symlink resolution
         best: Skill | None = None
         for skill in self.skills():
-            if target == skill.path or skill.path in target.parents:
-                if best is None or len(skill.path.parts) > len(best.path.parts):
-                    best = skill
+            inside = target == skill.path or skill.path in target.parents
+            if inside and (best is None or len(skill.path.parts) > len(best.path.parts)):
+                best = skill
         return best
 
     def select_skills(self, args: tuple[str, ...] | list[str]) -> list[Skill]:
@@ -115,7 +115,7 @@ class Workspace:
 
 def find_root(start: Path) -> tuple[Path, Path | None]:
     """Walk up from ``start`` to the folder holding the config; with none, ``start`` itself."""
-    start = Path(os.path.abspath(start))
+    start = Path(os.path.abspath(start))  # noqa: PTH100 - keep the user's path, links and all
     for folder in (start, *start.parents):
         candidate = folder / CONFIG_FILE
         if candidate.is_file():
