@@ -219,3 +219,18 @@ def test_two_processes_never_corrupt_the_cache(tmp_path: Path) -> None:
     ws = open_workspace(tmp_path)
     cached = [m.digest for m in build_manifests(ws, ws.skills())]
     assert cached == [m.digest for m in build_manifests(ws, ws.skills(), use_cache=False)]
+
+
+def test_malformed_hash_in_cache_is_never_used(tmp_path: Path) -> None:
+    folder = write_skill(tmp_path, "skills/demo")
+    ws = open_workspace(tmp_path)
+    (skill,) = ws.skills()
+    expected = build_manifest(ws, skill, use_cache=False).digest
+    _settle(tmp_path)
+    cache_path = tmp_path / ".skillsync" / CACHE_FILE
+    cache_path.parent.mkdir()
+    for bad in ("F" * 64, "f" * 63, 12345, None):
+        entry = [*_stat_fields(folder / "SKILL.md"), bad]
+        doc = {"format": "skillsync-statcache", "version": 1, "entries": {"skills/demo/SKILL.md": entry}}
+        cache_path.write_text(json.dumps(doc))
+        assert build_manifest(ws, skill).digest == expected

@@ -121,25 +121,29 @@ def build_manifests(ws: Workspace, skills: Sequence[Skill], *, use_cache: bool =
         cache.start()
     hasher = _Hasher()
     out: list[Manifest] = []
+    seen: set[str] = set()
     try:
         for skill in skills:
-            out.append(_build(ws, skill, cache, hasher))
+            out.append(_build(ws, skill, cache, hasher, seen))
+        if cache is not None:
+            cache.prune({_key_prefix(skill) for skill in skills}, seen)
     finally:
         if cache is not None:
             cache.save()
     return out
 
 
-def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher) -> Manifest:
+def _build(
+    ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher, seen: set[str]
+) -> Manifest:
     prefix = _key_prefix(skill)
     entries: list[FileEntry] = []
-    seen: set[str] = set()
     for selected in select(ws, skill):
         key = f"{prefix}/{selected.rel}" if prefix else selected.rel
         sha: str | None = None
         if cache is not None:
             try:
-                st = selected.path.stat()
+                st = os.stat(selected.path)  # noqa: PTH116 - hot path, skip pathlib overhead
             except OSError as exc:
                 raise _read_error(key, exc) from None
             if not stat.S_ISREG(st.st_mode):
@@ -160,6 +164,4 @@ def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher
                 path=selected.path,
             )
         )
-    if cache is not None:
-        cache.prune(prefix, seen)
     return Manifest(skill=skill, entries=tuple(entries))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,15 +31,11 @@ from skillsync.atomic import atomic_write_bytes
 CACHE_FILE = "statcache.json"
 CACHE_FORMAT = "skillsync-statcache"
 CACHE_VERSION = 1
-_HEX = frozenset("0123456789abcdef")
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
-
-
-def _valid_sha(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and _HEX.issuperset(value)
 
 
 class StatCache:
@@ -67,18 +64,15 @@ class StatCache:
             or not isinstance(doc.get("entries"), dict)
         ):
             return cls(path)
-        entries: dict[str, list[Any]] = {}
-        for key, value in doc["entries"].items():
-            # git's racy rule against the write time; also drops malformed entries.
-            if (
-                isinstance(value, list)
-                and len(value) == 6
-                and all(isinstance(v, int) for v in value[:5])
-                and value[1] < written_ns
-                and value[2] < written_ns
-                and _valid_sha(value[5])
-            ):
-                entries[key] = value
+        try:
+            # git's racy rule against the write time; the rest of each entry is checked on use.
+            entries = {
+                k: v
+                for k, v in doc["entries"].items()
+                if type(v) is list and len(v) == 6 and v[1] < written_ns and v[2] < written_ns
+            }
+        except TypeError:  # a non-number where a time should be: not our file
+            return cls(path)
         return cls(path, entries)
 
     def __len__(self) -> int:
@@ -91,12 +85,17 @@ class StatCache:
     def lookup(self, key: str, st: os.stat_result) -> str | None:
         """The cached sha256 of ``key`` if its stat is unchanged, else None."""
         value = self._entries.get(key)
-        if value is None:
+        if (
+            value is None
+            or value[0] != st.st_size
+            or value[1] != st.st_mtime_ns
+            or value[2] != st.st_ctime_ns
+            or value[3] != st.st_ino
+            or value[4] != st.st_mode
+        ):
             return None
-        if (value[0], value[1], value[2], value[3], value[4]) != _stat_key(st):
-            return None
-        sha: str = value[5]
-        return sha
+        sha = value[5]
+        return sha if type(sha) is str and _SHA_RE.fullmatch(sha) else None
 
     def record(self, key: str, st: os.stat_result, sha256: str) -> None:
         """Remember ``sha256`` for ``key`` as hashed after ``st`` was taken, unless racy."""
@@ -110,10 +109,18 @@ class StatCache:
             self._entries[key] = value
             self._dirty = True
 
-    def prune(self, prefix: str, keep: set[str]) -> None:
-        """Forget entries under ``prefix`` (a workspace-relative folder, "" for all) not in ``keep``."""
-        start = f"{prefix}/" if prefix else ""
-        stale = [k for k in self._entries if k.startswith(start) and k not in keep]
+    def prune(self, prefixes: set[str], keep: set[str]) -> None:
+        """Forget entries under any of ``prefixes`` (workspace-relative skill folders, "" for the
+        root) that are not in ``keep``: files deleted or no longer selected. One pass over the cache."""
+        if not prefixes:
+            return
+        everything = "" in prefixes
+        stale = []
+        for key in self._entries:
+            if key in keep:
+                continue
+            if everything or _under_any(key, prefixes):
+                stale.append(key)
         for key in stale:
             del self._entries[key]
         if stale:
@@ -128,6 +135,15 @@ class StatCache:
         with contextlib.suppress(OSError):
             atomic_write_bytes(self.path, data)
             self._dirty = False
+
+
+def _under_any(key: str, prefixes: set[str]) -> bool:
+    cut = key.find("/")
+    while cut != -1:
+        if key[:cut] in prefixes:
+            return True
+        cut = key.find("/", cut + 1)
+    return False
 
 
 def fs_now(folder: Path) -> int | None:
