@@ -1,0 +1,590 @@
+"""Skill scaffolding: template discovery, manifests, variable values, rendering, atomic creation.
+
+A template is a folder holding ``template.toml`` (its manifest, never copied) and the files of a
+skill. File contents and file names may contain ``{{ var }}``; ``\\{{`` is a literal ``{{``.
+Everything is rendered in memory first, so a template error leaves nothing on disk; the files are
+then written to a temporary folder beside the target and renamed into place (docs/templates.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import importlib.resources
+import json
+import os
+import re
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import skillsync
+from skillsync.errors import LocalError, UsageError
+from skillsync.workspace import SLUG_SOFT_MAX, Workspace, _match_layout, _render_slug, slug_problem
+
+MANIFEST = "template.toml"
+BUILTIN = "built-in"
+USER = "user"
+PATH_SOURCE = "path"
+NAME_MAX = 64
+DESCRIPTION_MAX = 1024
+# Never copied out of a template folder.
+_SKIP_NAMES = frozenset({MANIFEST, "__pycache__", ".DS_Store", "node_modules", ".git"})
+
+_PLACEHOLDER = re.compile(r"(\\?)\{\{\s*([^{}]*?)\s*\}\}")
+_VAR_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_VAR_KEYS = frozenset({"default", "help", "pattern", "choices", "required"})
+# Given by the NAME argument, never by --var or a manifest.
+RESERVED = ("name", "org")
+# Computed from the other values after they are known (for safe embedding in YAML, JSON, Python).
+DERIVED = ("description_yaml", "description_json", "name_snake")
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    help: str
+    default: str | None = None  # may itself contain {{ var }} of variables resolved before it
+    pattern: str | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    builtin: bool = False  # name/org/year/display_name/description: not prompted unless declared
+
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` is not acceptable for this variable, or None."""
+        if self.choices and value not in self.choices:
+            return f"must be one of: {', '.join(self.choices)}"
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            return f"must match the pattern {self.pattern}"
+        if self.required and not value:
+            return "must not be empty"
+        return None
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    description: str
+    source: str  # "built-in", "user" or "path"
+    path: Path
+    variables: tuple[Variable, ...] = field(default=())
+
+    def variable(self, name: str) -> Variable | None:
+        for var in self.variables:
+            if var.name == name:
+                return var
+        return None
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    rel: str  # POSIX path inside the skill
+    data: bytes
+    mode: int  # 0o755 for a file starting with "#!", else 0o644 (the shebang rule of `validate`)
+
+
+@dataclass(frozen=True)
+class Target:
+    path: Path  # absolute skill folder
+    rel: str  # relative to the workspace root
+    slug: str
+
+
+@dataclass(frozen=True)
+class NewSkill:
+    target: Target
+    template: Template
+    values: dict[str, str]
+    files: list[RenderedFile]
+
+
+# prompt(variable, default, error of the previous answer or None) -> the answer
+Prompt = Callable[[Variable, str | None, str | None], str]
+
+
+# --------------------------------------------------------------------------- names and values
+
+
+def name_problem(name: str) -> str | None:
+    """Which Agent Skills name rule (also the slug rule) ``name`` breaks, or None."""
+    if not name:
+        return "a name needs at least 1 character"
+    if len(name) > NAME_MAX:
+        return f"a name has at most {NAME_MAX} characters (this one has {len(name)})"
+    if any(c.isupper() for c in name):
+        return "a name is lowercase: no capital letters"
+    bad = sorted({c for c in name if not (c.isascii() and (c.islower() or c.isdigit() or c == "-"))})
+    if bad:
+        shown = " ".join(repr(c) for c in bad[:5])
+        return f"a name has only ASCII lowercase letters, digits and hyphens (found {shown})"
+    if name.startswith("-") or name.endswith("-"):
+        return "a name must not start or end with a hyphen"
+    if "--" in name:
+        return "a name must not contain two hyphens in a row"
+    return slug_problem(name)
+
+
+def title_case(name: str) -> str:
+    """``my-cool-skill`` -> ``My Cool Skill`` (the default display name)."""
+    return " ".join(part[:1].upper() + part[1:] for part in name.split("-") if part)
+
+
+def _single_line_problem(value: str, limit: int) -> str | None:
+    if not value.strip():
+        return "must not be empty"
+    if len(value) > limit:
+        return f"has at most {limit} characters (this one has {len(value)})"
+    if any(_needs_escape(c) for c in value):
+        return "must be one line without control characters"
+    return None
+
+
+def yaml_quote(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar that every YAML 1.1/1.2 parser reads back exactly."""
+    out = ['"']
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif _needs_escape(ch):
+            code = ord(ch)
+            if code <= 0xFF:
+                out.append(f"\\x{code:02x}")
+            else:
+                out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _needs_escape(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        code < 0x20
+        or 0x7F <= code <= 0x9F
+        or code in (0x2028, 0x2029, 0xFEFF)
+        or 0xD800 <= code <= 0xDFFF
+        or code in (0xFFFE, 0xFFFF)
+    )
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def builtin_templates_dir() -> Path:
+    """The built-in templates: ``skillsync/templates`` in a wheel, the checkout's ``templates/`` otherwise."""
+    packaged = importlib.resources.files("skillsync") / "templates"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    checkout = Path(skillsync.__file__).resolve().parent.parent.parent / "templates"
+    if checkout.is_dir():
+        return checkout
+    raise LocalError(
+        "the built-in templates are missing from this installation",
+        hint="reinstall skillsync (the wheel ships them as skillsync/templates)",
+    )
+
+
+def user_templates_dir(ws: Workspace) -> Path | None:
+    """The folder named by ``[templates] path`` in the workspace config, if any."""
+    if ws.config.templates.path is None:
+        return None
+    folder = (ws.root / ws.config.templates.path).resolve()
+    if not folder.is_dir():
+        where = ws.config_path or ws.root
+        raise LocalError(
+            f"{where}: templates.path '{ws.config.templates.path}' is not a folder",
+            hint="create it or fix templates.path",
+        )
+    return folder
+
+
+def _str(value: object, where: str, key: str) -> str:
+    if not isinstance(value, str):
+        raise LocalError(f"{where}: '{key}' must be a string")
+    return value
+
+
+def _parse_variable(name: str, raw: object, where: str) -> Variable:
+    if not _VAR_NAME.match(name):
+        raise LocalError(f"{where}: variable '{name}' must be lowercase letters, digits and underscores")
+    if name in RESERVED or name in DERIVED:
+        raise LocalError(f"{where}: variable '{name}' is reserved", hint="rename it")
+    if not isinstance(raw, dict):
+        raise LocalError(f"{where}: [variables.{name}] must be a table")
+    unknown = sorted(set(raw) - _VAR_KEYS)
+    if unknown:
+        raise LocalError(
+            f"{where}: unknown key '{unknown[0]}' in [variables.{name}]",
+            hint=f"use {', '.join(sorted(_VAR_KEYS))}",
+        )
+    default = _str(raw["default"], where, f"variables.{name}.default") if "default" in raw else None
+    pattern = _str(raw["pattern"], where, f"variables.{name}.pattern") if "pattern" in raw else None
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise LocalError(f"{where}: variables.{name}.pattern is not a valid regex: {exc}") from None
+    choices = raw.get("choices", [])
+    if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+        raise LocalError(f"{where}: variables.{name}.choices must be a list of strings")
+    required = raw.get("required", True)
+    if not isinstance(required, bool):
+        raise LocalError(f"{where}: variables.{name}.required must be true or false")
+    help_text = _str(raw.get("help", ""), where, f"variables.{name}.help")
+    return Variable(name, help_text, default, pattern, tuple(choices), required)
+
+
+def _builtin_variables() -> dict[str, Variable]:
+    return {
+        "year": Variable(
+            "year", "Year for copyright lines", str(datetime.date.today().year), r"\d{4}", builtin=True
+        ),
+        "display_name": Variable(
+            "display_name", "Display name (the first # heading of SKILL.md)", None, builtin=True
+        ),
+        "description": Variable(
+            "description",
+            "What the skill does and when an agent should use it (one line)",
+            "{{ display_name }} skill. Use it when the task matches this skill.",
+            builtin=True,
+        ),
+    }
+
+
+def load_template(folder: Path, source: str) -> Template:
+    """Read ``folder/template.toml`` (errors name the file and are exit 4)."""
+    where = folder / MANIFEST
+    try:
+        data = tomllib.loads(where.read_text("utf-8"))
+    except OSError as exc:
+        raise LocalError(f"{where}: cannot read template manifest: {exc.strerror}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LocalError(f"{where}: invalid template manifest: {exc}") from None
+    unknown = sorted(set(data) - {"description", "variables"})
+    if unknown:
+        raise LocalError(f"{where}: unknown key '{unknown[0]}'", hint="use description and [variables.NAME]")
+    description = _str(data.get("description", ""), str(where), "description")
+    raw_vars = data.get("variables", {})
+    if not isinstance(raw_vars, dict):
+        raise LocalError(f"{where}: 'variables' must be a table of tables")
+    variables = _builtin_variables()
+    for name, raw in raw_vars.items():
+        var = _parse_variable(name, raw, str(where))
+        base = variables.get(name)
+        if base is not None:  # a template may change a built-in variable's default and help
+            default = var.default if var.default is not None else base.default
+            var = Variable(
+                name, var.help or base.help, default, var.pattern or base.pattern, var.choices, var.required
+            )
+        variables[name] = var
+    # Defaults may use earlier values: the built-ins first, then the template's own, description last.
+    ordered = sorted(
+        variables.values(), key=lambda v: {"year": 0, "display_name": 0, "description": 2}.get(v.name, 1)
+    )
+    return Template(folder.name, description, source, folder, tuple(ordered))
+
+
+def _templates_in(folder: Path, source: str) -> dict[str, Template]:
+    found: dict[str, Template] = {}
+    for child in sorted(folder.iterdir()):
+        if child.is_dir() and (child / MANIFEST).is_file():
+            found[child.name] = load_template(child, source)
+    return found
+
+
+def list_templates(user_dir: Path | None = None) -> list[Template]:
+    """Built-in templates, overridden by user templates of the same name; sorted by name."""
+    found = _templates_in(builtin_templates_dir(), BUILTIN)
+    if user_dir is not None:
+        found.update(_templates_in(user_dir, USER))
+    return [found[k] for k in sorted(found)]
+
+
+def find_template(spec: str, user_dir: Path | None = None, *, cwd: Path | None = None) -> Template:
+    """A template by name, or by the path of a folder holding ``template.toml``."""
+    if "/" in spec or spec.startswith("."):
+        folder = Path(cwd or Path.cwd()) / spec
+        if not (folder / MANIFEST).is_file():
+            raise UsageError(f"{spec}: not a template folder (no {MANIFEST})", hint="see docs/templates.md")
+        return load_template(folder.resolve(), PATH_SOURCE)
+    templates = list_templates(user_dir)
+    for tpl in templates:
+        if tpl.name == spec:
+            return tpl
+    raise UsageError(
+        f"unknown template '{spec}'",
+        hint=f"available: {', '.join(t.name for t in templates)}; or give the path of a template folder",
+    )
+
+
+# --------------------------------------------------------------------------- values
+
+
+def substitute(text: str, values: Mapping[str, str], where: str, *, lines: bool = True) -> str:
+    """Replace ``{{ var }}`` in ``text``; an unknown name is an error naming ``where`` and the line."""
+
+    def repl(match: re.Match[str]) -> str:
+        if match.group(1):
+            return match.group(0)[1:]
+        key = match.group(2)
+        if key not in values:
+            line = f":{text.count(chr(10), 0, match.start()) + 1}" if lines else ""
+            known = ", ".join(sorted(values))
+            raise LocalError(
+                f"{where}{line}: unknown template variable '{key}'",
+                hint=f"known variables: {known}; write \\{{{{ for a literal {{{{",
+            )
+        return values[key]
+
+    return _PLACEHOLDER.sub(repl, text)
+
+
+def resolve_values(
+    template: Template,
+    *,
+    name: str,
+    org: str | None,
+    given: Mapping[str, str],
+    prompt: Prompt | None = None,
+) -> dict[str, str]:
+    """Every variable's value: given on the command line, else prompted (if ``prompt``), else the default.
+
+    Raises UsageError (exit 2) for an unknown or invalid variable, naming the rule it breaks.
+    """
+    declared = {v.name for v in template.variables}
+    for key in given:
+        if key in RESERVED:
+            raise UsageError(f"--var {key}=...: '{key}' comes from the [ORG/]NAME argument")
+        if key not in declared:
+            raise UsageError(
+                f"unknown variable '{key}' for template '{template.name}'",
+                hint=f"variables: {', '.join(sorted(declared))}",
+            )
+    values: dict[str, str] = {"name": name, "org": org or ""}
+    manifest = str(template.path / MANIFEST)
+    for var in template.variables:
+        default = None
+        if var.default is not None:
+            default = substitute(
+                var.default, values, f"{manifest} [variables.{var.name}] default", lines=False
+            )
+        if var.name == "display_name" and default is None:
+            default = title_case(name)
+        if var.name in given:
+            value = given[var.name]
+        elif prompt is not None and not (var.builtin and var.name != "description"):
+            value = _ask(prompt, var, default)
+        elif default is not None:
+            value = default
+        elif not var.required:
+            value = ""
+        else:
+            raise UsageError(
+                f"missing value for variable '{var.name}' of template '{template.name}'",
+                hint=f"pass --var {var.name}=VALUE",
+            )
+        problem = _value_problem(var, value)
+        if problem:
+            raise UsageError(f"invalid value for '{var.name}': {problem}", hint=var.help or None)
+        values[var.name] = value
+    values["description_yaml"] = yaml_quote(values["description"])
+    values["description_json"] = json.dumps(values["description"], ensure_ascii=False)
+    values["name_snake"] = name.replace("-", "_")
+    return values
+
+
+def _value_problem(var: Variable, value: str) -> str | None:
+    if var.name == "description":
+        return _single_line_problem(value, DESCRIPTION_MAX) or var.problem(value)
+    if var.name == "display_name":
+        return _single_line_problem(value, 200) or var.problem(value)
+    if any(_needs_escape(c) for c in value):
+        return "must be one line without control characters"
+    return var.problem(value)
+
+
+def _ask(prompt: Prompt, var: Variable, default: str | None) -> str:
+    error: str | None = None
+    while True:
+        value = prompt(var, default, error)
+        error = _value_problem(var, value)
+        if error is None:
+            return value
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
+    """Every file of the template with placeholders filled, in memory, sorted by path."""
+    out: list[RenderedFile] = []
+    for dirpath, dirnames, filenames in os.walk(template.path):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_NAMES)
+        here = Path(dirpath)
+        for fname in sorted(filenames):
+            if fname in _SKIP_NAMES or (here == template.path and fname == MANIFEST):
+                continue
+            src = here / fname
+            rel_src = src.relative_to(template.path).as_posix()
+            rel = "/".join(_render_segment(seg, values, str(src)) for seg in rel_src.split("/"))
+            data = src.read_bytes()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                rendered = data  # binary: copied as it is
+            else:
+                rendered = substitute(text, values, str(src)).encode("utf-8")
+            out.append(RenderedFile(rel, rendered, 0o755 if rendered.startswith(b"#!") else 0o644))
+    return sorted(out, key=lambda f: f.rel)
+
+
+def _render_segment(segment: str, values: Mapping[str, str], where: str) -> str:
+    rendered = substitute(segment, values, where)
+    if rendered in ("", ".", "..") or "/" in rendered or "\\" in rendered:
+        raise LocalError(f"{where}: file name renders to '{rendered}'", hint="fix the template file name")
+    return rendered
+
+
+# --------------------------------------------------------------------------- target and creation
+
+
+def _literal(segment: str) -> bool:
+    return not any(c in segment for c in "*?[")
+
+
+def plan_target(ws: Workspace, name: str, org: str | None) -> Target:
+    """Where ``[ORG/]NAME`` goes: the first fitting workspace layout (rule in docs/templates.md).
+
+    A layout fits when its last segment matches NAME, the one before it matches ORG (when given),
+    and every other segment is a literal folder name. Among fitting layouts, the first whose literal
+    prefix folder exists wins; else the first without a prefix; else the first.
+    """
+    for label, value in (("name", name), ("org", org)):
+        if value is None:
+            continue
+        problem = name_problem(value)
+        if problem:
+            raise UsageError(f"invalid {label} '{value}': {problem}")
+    if org is not None and ws.config_path is None:
+        raise LocalError(
+            f"not inside a workspace: no skillsync.toml (or [tool.skillsync] in pyproject.toml) in {ws.root} "
+            "or above, so there is no layout for ORG/NAME",
+            hint="run `skillsync init` at the root of your skills repository first",
+        )
+    tail = [org, name] if org is not None else [name]
+    fitting: list[list[str]] = []
+    for layout in ws.config.workspace.layouts:
+        glob = layout.glob.strip("/")
+        if glob in ("", "."):
+            continue
+        parts = glob.split("/")
+        prefix, last = parts[: -len(tail)], parts[-len(tail) :]
+        if len(parts) < len(tail) or not all(_literal(p) for p in prefix):
+            continue
+        if all(fnmatchcase(v, g) for v, g in zip(tail, last, strict=True)):
+            fitting.append([*prefix, *tail])
+    if not fitting:
+        shape = "ORG/NAME" if org is not None else "NAME"
+        raise LocalError(
+            f"no workspace layout fits {shape} '{'/'.join(tail)}' ({ws.config_path or ws.root})",
+            hint='add a layout such as glob = "*/*" (or "*") to workspace.layouts',
+        )
+    chosen = next(
+        (f for f in fitting if len(f) > len(tail) and (ws.root.joinpath(*f[: -len(tail)])).is_dir()),
+        next((f for f in fitting if len(f) == len(tail)), fitting[0]),
+    )
+    rel = "/".join(chosen)
+    path = ws.root.joinpath(*chosen)
+    if os.path.lexists(path):
+        raise LocalError(f"{rel} already exists", hint="choose another name, or remove the folder first")
+    matched = _match_layout(rel, ws.config.workspace.layouts)
+    assert matched is not None  # the chosen path fits a layout by construction
+    slug = ws.config.workspace.slugs.get(rel) or _render_slug(matched, ws.root, rel)
+    problem = slug_problem(slug)
+    if problem:
+        raise UsageError(f"{rel} would get the invalid slug '{slug}': {problem}")
+    for skill in ws.skills():
+        if skill.slug == slug:
+            raise LocalError(
+                f"slug '{slug}' is already used by the skill in {skill.rel}",
+                hint="choose another name, or set workspace.slugs in skillsync.toml",
+            )
+    return Target(path, rel, slug)
+
+
+def slug_warning(target: Target) -> str | None:
+    if len(target.slug) > SLUG_SOFT_MAX:
+        return (
+            f"slug '{target.slug}' is longer than {SLUG_SOFT_MAX} characters; `validate` will warn "
+            "(choose a shorter name or set workspace.slugs)"
+        )
+    return None
+
+
+def write_skill(target: Path, files: list[RenderedFile]) -> None:
+    """Create ``target`` with ``files`` all at once: a temp folder beside it, renamed into place.
+
+    On any failure nothing is left behind (not even parent folders this call created).
+    """
+    created: list[Path] = []
+    parent = target.parent
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    tmp: Path | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+        for item in files:
+            dest = tmp.joinpath(*item.rel.split("/"))
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(item.data)
+            dest.chmod(item.mode)
+        tmp.chmod(0o755)
+        if os.path.lexists(target):
+            raise LocalError(f"{target} already exists", hint="choose another name, or remove it first")
+        tmp.rename(target)
+        tmp = None
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for folder in created:  # innermost first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def split_spec(spec: str) -> tuple[str | None, str]:
+    """``ORG/NAME`` -> (org, name); ``NAME`` -> (None, name)."""
+    parts = spec.strip().split("/")
+    if len(parts) == 1:
+        return None, parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise UsageError(f"'{spec}' is not NAME or ORG/NAME", hint="give at most one '/'")
+
+
+def new_skill(
+    ws: Workspace,
+    spec: str,
+    *,
+    template: str = "basic",
+    given: Mapping[str, str] | None = None,
+    prompt: Prompt | None = None,
+    cwd: Path | None = None,
+) -> NewSkill:
+    """Scaffold ``[ORG/]NAME`` from ``template`` into the workspace and return what was made."""
+    org, name = split_spec(spec)
+    target = plan_target(ws, name, org)
+    tpl = find_template(template, user_templates_dir(ws), cwd=cwd)
+    values = resolve_values(tpl, name=name, org=org, given=dict(given or {}), prompt=prompt)
+    files = render(tpl, values)
+    write_skill(target.path, files)
+    return NewSkill(target, tpl, values, files)
