@@ -133,9 +133,7 @@ def build_manifests(ws: Workspace, skills: Sequence[Skill], *, use_cache: bool =
     return out
 
 
-def _build(
-    ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher, seen: set[str]
-) -> Manifest:
+def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher, seen: set[str]) -> Manifest:
     prefix = _key_prefix(skill)
     entries: list[FileEntry] = []
     for selected in select(ws, skill):
