@@ -1,0 +1,310 @@
+"""``skillsync init``: turn a folder into a workspace.
+
+``skillsync.toml`` is generated from the config model itself (every default written out, with a
+comment), so it can never drift from what :mod:`skillsync.config` accepts. Every file is computed
+and checked first, then written atomically; existing content is kept or merged, never clobbered.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from skillsync import __version__
+from skillsync.atomic import atomic_write_text
+from skillsync.config import CONFIG_FILE, PYPROJECT_FILE, Config, pyproject_has_section
+from skillsync.errors import LocalError
+from skillsync.workspace import STATE_DIR
+
+PRE_COMMIT_FILE = ".pre-commit-config.yaml"
+# Placeholder until the project has its public home; docs/templates.md says to adjust it.
+PRE_COMMIT_REPO = "https://github.com/skillsync/skillsync"
+HOOK_ID = "skillsync-validate"
+GITIGNORE_ENTRY = f"{STATE_DIR}/"
+SKILLIGNORE_FILE = ".skillignore"
+
+# One comment per config key (dotted, by TOML name). tests/test_init.py checks every key has one.
+COMMENTS: dict[str, str] = {
+    "workspace": "Where skills live and how their slugs are made.",
+    "workspace.layouts": (
+        "Folders (globs relative to this file) that hold skills, tried in order; slug placeholders:\n"
+        "{skill} folder name, {org} parent folder name, {path} relative path with '/' -> '-'."
+    ),
+    "workspace.slugs": 'Explicit slugs by skill folder, e.g. "acme/report" = "acme-reports".',
+    "selection": "Which files of a skill ship (docs/selection.md).",
+    "selection.gitignore": "Honour .gitignore files inside the workspace.",
+    "selection.exclude": "Extra exclude patterns (gitignore syntax, relative to each skill folder).",
+    "selection.allow": "Patterns lifting the default-deny of likely secrets (.env, *.pem, ...); use sparingly.",
+    "validate": "Validation rules (docs/rules.md; `skillsync rules` lists them).",
+    "validate.limits": "Upload limits; the defaults are what the local registry enforces.",
+    "validate.limits.max_file_bytes": "Largest single file, in bytes.",
+    "validate.limits.max_total_bytes": "Largest skill (all shipped files), in bytes.",
+    "validate.limits.max_files": "Most files in one skill.",
+    "validate.rules": 'A rule\'s severity everywhere: "rule.id" = "error", "warning", "info" or "off".',
+    "validate.overrides": (
+        "Severities for some paths only. Example:\n"
+        "[[validate.overrides]]\n"
+        'paths = ["legacy/**"]\n'
+        'rules = { "files.empty" = "off" }'
+    ),
+    "validate.allow": (
+        "Accepted findings. Example:\n"
+        "[[validate.allow]]\n"
+        'rule = "security.generic-secret"\n'
+        'paths = ["my-skill/docs/example.md"]'
+    ),
+    "validate.body_max_lines": "SKILL.md body budget in lines (warning above).",
+    "validate.body_max_tokens": "SKILL.md body budget in approximate tokens (warning above).",
+    "remote": "Which remote commands talk to by default.",
+    "remote.default": 'Name of the default remote ("local" is the embedded local registry).',
+    "remote.org": "Default organization id or slug for remote commands.",
+    "remotes": (
+        "Named remotes. Example:\n"
+        "[remotes.seren]\n"
+        'url = "https://api.serendb.com"\n'
+        'org = "my-org"\n'
+        "The API key never goes here: set SEREN_API_KEY or run `skillsync login`."
+    ),
+    "templates": "Templates for `skillsync new` (docs/templates.md).",
+    "templates.path": "A folder of your own templates; they override built-ins of the same name.",
+}
+# Shown commented out for keys whose default is "not set".
+EXAMPLES: dict[str, str] = {"remote.org": '"my-org"', "templates.path": '"templates"'}
+
+SKILLIGNORE_TEXT = """\
+# .skillignore: files that never ship with a skill, in .gitignore syntax.
+# A .skillignore applies to its folder and everything below it; this one, at the workspace
+# root, applies to every skill. Patterns are matched against paths inside each skill folder.
+# `skillsync why PATH` tells which line decides whether a file ships.
+#
+# Likely secrets (.env, *.pem, *.key, ...) are never shipped unless `selection.allow` in
+# skillsync.toml lists them; files named *.example (like .env.example) do ship.
+#
+# Examples (remove the leading '# ' to use them):
+# tests/
+# *.log
+# drafts/
+"""
+
+
+@dataclass(frozen=True)
+class InitAction:
+    path: str  # relative to the workspace root
+    action: str  # created | updated | unchanged | kept | overwritten
+
+
+# --------------------------------------------------------------------------- skillsync.toml
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _comment(lines: list[str], key: str) -> None:
+    text = COMMENTS.get(key)
+    if text:
+        lines.extend(f"# {line}" for line in text.splitlines())
+
+
+def _fields(model: BaseModel) -> list[tuple[str, Any]]:
+    return [(info.alias or name, getattr(model, name)) for name, info in type(model).model_fields.items()]
+
+
+def _is_table(value: Any) -> bool:
+    return (
+        isinstance(value, BaseModel)
+        or (isinstance(value, dict) and not value)
+        or (isinstance(value, tuple | list) and bool(value) and all(isinstance(v, BaseModel) for v in value))
+    )
+
+
+def _emit(lines: list[str], path: str, model: BaseModel) -> None:
+    fields = _fields(model)
+    for key, value in fields:
+        if _is_table(value):
+            continue
+        dotted = f"{path}.{key}" if path else key
+        _comment(lines, dotted)
+        if value is None:
+            lines.append(f"# {key} = {EXAMPLES.get(dotted, '...')}")
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in fields:
+        if not _is_table(value):
+            continue
+        dotted = f"{path}.{key}" if path else key
+        lines.append("")
+        _comment(lines, dotted)
+        if isinstance(value, BaseModel):
+            lines.append(f"[{dotted}]")
+            _emit(lines, dotted, value)
+        elif isinstance(value, dict):
+            lines.append(f"[{dotted}]")
+        else:
+            for item in value:
+                lines.append(f"[[{dotted}]]")
+                for item_key, item_value in _fields(item):
+                    if item_value is not None:
+                        lines.append(f"{item_key} = {_toml_value(item_value)}")
+
+
+def render_config(config: Config | None = None) -> str:
+    """``skillsync.toml`` text with every setting of ``config`` (default: the defaults), commented."""
+    lines = [
+        "# skillsync workspace configuration: every setting, at its default value.",
+        "# Delete what you do not change, or keep it as documentation (docs/config.md).",
+    ]
+    _emit(lines, "", config or Config())
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- .gitignore
+
+
+def merge_gitignore(text: str | None) -> str | None:
+    """``.gitignore`` with the state folder ignored; None when it already is."""
+    forms = {f"{p}{STATE_DIR}{s}" for p in ("", "/", "**/") for s in ("", "/", "/*", "/**")}
+    if text is not None and any(line.strip() in forms for line in text.splitlines()):
+        return None
+    head = text or ""
+    if head and not head.endswith("\n"):
+        head += "\n"
+    return f"{head}# skillsync local state (caches, sync state)\n{GITIGNORE_ENTRY}\n"
+
+
+# --------------------------------------------------------------------------- pre-commit
+
+
+def hook_entry() -> dict[str, Any]:
+    return {"repo": PRE_COMMIT_REPO, "rev": f"v{__version__}", "hooks": [{"id": HOOK_ID}]}
+
+
+def _hook_block(indent: str) -> str:
+    return (
+        f"{indent}- repo: {PRE_COMMIT_REPO}\n"
+        f"{indent}  rev: v{__version__}\n"
+        f"{indent}  hooks:\n"
+        f"{indent}    - id: {HOOK_ID}\n"
+    )
+
+
+def _has_hook(repos: list[Any]) -> bool:
+    for repo in repos:
+        hooks = repo.get("hooks") if isinstance(repo, dict) else None
+        if isinstance(hooks, list) and any(isinstance(h, dict) and h.get("id") == HOOK_ID for h in hooks):
+            return True
+    return False
+
+
+def merge_pre_commit(text: str | None, where: Path) -> str | None:
+    """The pre-commit config with our hook added; None when it is already there.
+
+    The hook is appended as text so comments and formatting survive; the result is re-parsed and
+    must equal the old config plus the hook. A file that cannot be parsed, or merged without
+    losing comments, is refused (exit 4), never rewritten.
+    """
+    entry = f"{{repo: {PRE_COMMIT_REPO}, rev: v{__version__}, hooks: [{{id: {HOOK_ID}}}]}}"
+    fix = f"add by hand under repos: {entry}"
+    if text is None or not text.strip():
+        intro = "# pre-commit hooks (https://pre-commit.com); run `pre-commit install` once.\n"
+        return f"{intro}repos:\n{_hook_block('  ')}"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise LocalError(
+            f"{where}{line}: not valid YAML, refusing to rewrite it", hint=f"fix it, or {fix}"
+        ) from None
+    repos = data.get("repos") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(repos, list | None):
+        raise LocalError(f"{where}: expected a mapping with a 'repos' list, refusing to rewrite it", hint=fix)
+    repos = repos or []
+    if _has_hook(repos):
+        return None
+    expected = {**data, "repos": [*repos, hook_entry()]}
+    head = text if text.endswith("\n") else text + "\n"
+    lines = head.splitlines()
+    if "repos" not in data:
+        candidates = [f"{head}repos:\n{_hook_block('  ')}"]
+    else:
+        indents = [ln[: len(ln) - len(ln.lstrip())] for ln in lines if ln.lstrip().startswith("- repo:")]
+        candidates = [head + _hook_block(ind) for ind in dict.fromkeys([*indents, "  ", ""])]
+    for candidate in candidates:
+        try:
+            if yaml.safe_load(candidate) == expected:
+                return candidate
+        except yaml.YAMLError:
+            continue
+    if "#" not in text:
+        return yaml.safe_dump(expected, sort_keys=False, default_flow_style=False)
+    raise LocalError(f"{where}: cannot add the hook without losing comments or layout", hint=fix)
+
+
+# --------------------------------------------------------------------------- init
+
+
+def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False) -> list[InitAction]:
+    """Create or complete the workspace files in ``root``; checks everything before writing anything."""
+    root.mkdir(parents=True, exist_ok=True)
+    config_path = root / CONFIG_FILE
+    if config_path.exists() and not force:
+        raise LocalError(f"{config_path} already exists", hint="edit it, or pass --force to replace it")
+    pyproject = root / PYPROJECT_FILE
+    if pyproject.is_file() and pyproject_has_section(pyproject) and not force:
+        raise LocalError(
+            f"{pyproject} already configures skillsync in [tool.skillsync]",
+            hint="keep using it, or pass --force to add a skillsync.toml (which then takes precedence)",
+        )
+    plan: list[tuple[Path, str | None, str]] = [
+        (config_path, render_config(), "overwritten" if config_path.exists() else "created"),
+    ]
+    skillignore = root / SKILLIGNORE_FILE
+    plan.append(
+        (skillignore, None, "kept") if skillignore.exists() else (skillignore, SKILLIGNORE_TEXT, "created")
+    )
+    gitignore = root / ".gitignore"
+    old = _read(gitignore)
+    merged = merge_gitignore(old)
+    plan.append(
+        (gitignore, merged, "unchanged" if merged is None else "created" if old is None else "updated")
+    )
+    if pre_commit:
+        pc_path = root / PRE_COMMIT_FILE
+        old = _read(pc_path)
+        merged = merge_pre_commit(old, pc_path)
+        plan.append(
+            (pc_path, merged, "unchanged" if merged is None else "created" if old is None else "updated")
+        )
+    actions: list[InitAction] = []
+    for path, text, action in plan:
+        if text is not None:
+            atomic_write_text(path, text)
+        actions.append(InitAction(path.name, action))
+    return actions
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LocalError(f"{path}: cannot read: {exc}", hint="fix its permissions or encoding") from None
