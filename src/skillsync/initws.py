@@ -39,7 +39,7 @@ COMMENTS: dict[str, str] = {
     "selection": "Which files of a skill ship (docs/selection.md).",
     "selection.gitignore": "Honour .gitignore files inside the workspace.",
     "selection.exclude": "Extra exclude patterns (gitignore syntax, relative to each skill folder).",
-    "selection.allow": "Patterns lifting the default-deny of likely secrets (.env, *.pem, ...); use sparingly.",
+    "selection.allow": "Patterns lifting the default-deny of likely secrets (.env, *.pem); use sparingly.",
     "validate": "Validation rules (docs/rules.md; `skillsync rules` lists them).",
     "validate.limits": "Upload limits; the defaults are what the local registry enforces.",
     "validate.limits.max_file_bytes": "Largest single file, in bytes.",
