@@ -241,12 +241,20 @@ def merge_pre_commit(text: str | None, where: Path) -> str | None:
         return None
     expected = {**data, "repos": [*repos, hook_entry()]}
     head = text if text.endswith("\n") else text + "\n"
-    lines = head.splitlines()
+    lines = head.splitlines(keepends=True)
     if "repos" not in data:
         candidates = [f"{head}repos:\n{_hook_block('  ')}"]
     else:
         indents = [ln[: len(ln) - len(ln.lstrip())] for ln in lines if ln.lstrip().startswith("- repo:")]
-        candidates = [head + _hook_block(ind) for ind in dict.fromkeys([*indents, "  ", ""])]
+        # Insert where the repos list ends: before the next top-level key, or at the end of the file.
+        start = next((i for i, ln in enumerate(lines) if ln.startswith("repos:")), len(lines))
+        end = next((i for i in range(start + 1, len(lines)) if lines[i][:1].isalnum()), len(lines))
+        while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+            end -= 1  # keep blank lines and comments that introduce the next key with it
+        candidates = [
+            "".join([*lines[:end], _hook_block(ind), *lines[end:]])
+            for ind in dict.fromkeys([*indents, "  ", ""])
+        ]
     for candidate in candidates:
         try:
             if yaml.safe_load(candidate) == expected:
