@@ -1,0 +1,45 @@
+"""The Seren API client: models from the contract, errors, retries, remotes and credentials.
+
+Networked commands use :func:`open_remote`::
+
+    async with open_remote(ws, remote=None, org=None) as session:
+        skills = await session.client.list_custom_skills(session.org_id)
+
+Importing this package loads httpx and pydantic models; keep it off hot paths such as ``validate``.
+"""
+
+from __future__ import annotations
+
+from skillsync.remote.body import UploadFile
+from skillsync.remote.client import UNSET, SerenClient
+from skillsync.remote.errors import (
+    ApiError,
+    AuthenticationError,
+    ConflictError,
+    NetworkError,
+    NotFoundError,
+    NotLoggedIn,
+    RateLimitedError,
+    RequestTimeout,
+    ServerError,
+)
+from skillsync.remote.remotes import RemoteSession, ResolvedRemote, open_remote, resolve_remote
+
+__all__ = [
+    "UNSET",
+    "ApiError",
+    "AuthenticationError",
+    "ConflictError",
+    "NetworkError",
+    "NotFoundError",
+    "NotLoggedIn",
+    "RateLimitedError",
+    "RemoteSession",
+    "RequestTimeout",
+    "ResolvedRemote",
+    "SerenClient",
+    "ServerError",
+    "UploadFile",
+    "open_remote",
+    "resolve_remote",
+]
