@@ -397,3 +397,22 @@ def test_duplicate_slug_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 4
     assert "already used" in _one_line_error(result.stderr)
     assert not (root / "acme-tool").exists()
+
+
+def test_prompt_asks_for_description_and_template_variables_and_retries_invalid_answers() -> None:
+    from skillsync.scaffold import Variable, find_template, resolve_values
+
+    asked: list[tuple[str, str | None, str | None]] = []
+    answers = {"publisher": ["Bad Slug", "seren-db"], "description": [""]}
+
+    def prompt(var: Variable, default: str | None, error: str | None) -> str:
+        asked.append((var.name, default, error))
+        queue = answers[var.name]
+        return queue.pop(0) if queue else (default or "")
+
+    values = resolve_values(find_template("api-client"), name="gw", org=None, given={}, prompt=prompt)
+    assert [a[0] for a in asked] == ["publisher", "publisher", "description", "description"]
+    assert asked[1][2] is not None and "pattern" in asked[1][2]  # the retry says why
+    assert asked[3][2] == "must not be empty"
+    assert values["publisher"] == "seren-db"
+    assert values["description"] == asked[3][1] and "seren-db" in values["description"]
