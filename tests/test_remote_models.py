@@ -31,14 +31,24 @@ MODELS: dict[str, type[BaseModel]] = {
 
 # Every schema the client reads or sends must have a model.
 REQUIRED_MODELS = {
-    "Organization", "PaginationMeta", "OrganizationCustomSkill", "OrganizationCustomSkillRevision",
-    "OrganizationCustomSkillRevisionSummary", "OrganizationCustomSkillFileMetadata",
-    "OrganizationCustomSkillFileContent", "OrganizationCustomSkillFileInput",
-    "CreateOrganizationCustomSkillRequest", "CreateOrganizationCustomSkillRevisionRequest",
-    "UpdateOrganizationCustomSkillRequest", "OrganizationMemberWithUser", "OrganizationInvite",
-    "OrganizationPrivateChatPolicy", "PublisherResponse", "PublisherEarningsResponse",
+    "Organization",
+    "PaginationMeta",
+    "OrganizationCustomSkill",
+    "OrganizationCustomSkillRevision",
+    "OrganizationCustomSkillRevisionSummary",
+    "OrganizationCustomSkillFileMetadata",
+    "OrganizationCustomSkillFileContent",
+    "OrganizationCustomSkillFileInput",
+    "CreateOrganizationCustomSkillRequest",
+    "CreateOrganizationCustomSkillRevisionRequest",
+    "UpdateOrganizationCustomSkillRequest",
+    "OrganizationMemberWithUser",
+    "OrganizationInvite",
+    "OrganizationPrivateChatPolicy",
+    "PublisherResponse",
+    "PublisherEarningsResponse",
     "PublisherPayoutResponse",
-}  # fmt: skip
+}
 
 PRIMITIVES = {"string": str, "integer": int, "boolean": bool, "number": float}
 
@@ -201,10 +211,15 @@ def test_request_models_serialize_tri_state_patch() -> None:
 
 def test_response_models_ignore_unknown_fields_and_reject_bad_enums() -> None:
     org = {
-        "id": "9d4b7c1e-1111-4f5e-9a44-6f7a8b9c0d1e", "name": "Me", "slug": "me",
-        "created_by": "9d4b7c1e-2222-4f5e-9a44-6f7a8b9c0d1e", "is_personal": True,
-        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "new_field": 1,
-    }  # fmt: skip
+        "id": "9d4b7c1e-1111-4f5e-9a44-6f7a8b9c0d1e",
+        "name": "Me",
+        "slug": "me",
+        "created_by": "9d4b7c1e-2222-4f5e-9a44-6f7a8b9c0d1e",
+        "is_personal": True,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "new_field": 1,
+    }
     assert models.Organization.model_validate(org).slug == "me"
     with pytest.raises(ValueError):
         models.OrganizationCustomSkillRevisionSummary.model_validate(
