@@ -1,0 +1,158 @@
+"""Unit tests of the pure sync decisions: state file, classification, push decisions, file diffs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillsync.digest import tree_digest
+from skillsync.sync.diff import compare, is_text, unified
+from skillsync.sync.meta import parse_meta
+from skillsync.sync.plan import RemoteView, adopt_pending, classify, decide
+from skillsync.sync.state import Base, RevisionInfo, SkillState, SyncState, merge_learned
+from skillsync.workspace import open_workspace
+
+SHA_A = "a" * 64
+SHA_B = "b" * 64
+D1 = tree_digest([("SKILL.md", 1, SHA_A)])
+D2 = tree_digest([("SKILL.md", 2, SHA_B)])
+D3 = tree_digest([("SKILL.md", 3, SHA_A)])
+
+
+def view(
+    latest: str | None = "r2", number: int | None = 2, *, status: str = "active", published: str | None = None
+) -> RemoteView:
+    return RemoteView(
+        id="s1",
+        slug="x",
+        status=status,
+        display_name="X",
+        description=None,
+        latest_revision_id=latest,
+        latest_number=number,
+        latest_status="draft",
+        published_revision_id=published,
+        published_number=None,
+    )
+
+
+def entry(base_id: str | None = "r2", base_digest: str = D1, **revs: str) -> SkillState:
+    e = SkillState()
+    if base_id:
+        e.base = Base(revision_id=base_id, number=2, digest=base_digest)
+    e.revisions = {rid: RevisionInfo(digest=d, bytes=1, files=1) for rid, d in revs.items()}
+    return e
+
+
+def test_classify_every_state() -> None:
+    assert classify(D1, None, None, None) == "new"
+    assert classify(D1, view(status="archived"), D1, None) == "archived"
+    assert classify(D1, view(), D1, entry()) == "unchanged"
+    # base r2 == latest, local moved
+    assert classify(D2, view(), D1, entry()) == "modified"
+    # remote moved to r3 (digest D2), local still equals base
+    assert classify(D1, view("r3", 3), D2, entry()) == "remote-ahead"
+    # both moved
+    assert classify(D3, view("r3", 3), D2, entry()) == "conflict"
+    # no base: modified, unless local equals an older known revision
+    assert classify(D2, view(), D1, entry(base_id=None)) == "modified"
+    assert classify(D3, view("r3", 3), D2, entry(None, r2=D3)) == "remote-ahead"
+
+
+def test_adopt_pending_after_crash() -> None:
+    e = entry()
+    e.pending = D2
+    assert not adopt_pending(e, view("r3", 3), D3)  # some other content: not ours
+    assert e.pending == D2
+    assert adopt_pending(e, view("r3", 3), D2)
+    assert e.base == Base("r3", 3, D2) and e.pending is None
+    assert classify(D2, view("r3", 3), D2, e) == "unchanged"
+
+
+def test_decide_guards() -> None:
+    v = view()
+    common = {"publish": False, "force": False, "meta_changed": False, "blocked": False}
+    assert decide("modified", v, seen_revision_id="r2", **common).action == "revision"
+    stale = decide("modified", v, seen_revision_id="r1", **common)
+    assert stale.action == "refuse" and "remote moved since diff" in stale.reason
+    assert decide("modified", v, seen_revision_id="r1", **{**common, "force": True}).action == "revision"
+    assert decide("conflict", v, seen_revision_id=None, **common).action == "refuse"
+    assert decide("remote-ahead", v, seen_revision_id=None, **common).action == "skip"
+    assert decide("archived", v, seen_revision_id=None, **{**common, "force": True}).action == "refuse"
+    assert decide("unchanged", v, seen_revision_id=None, **common).action == "skip"
+    assert decide("unchanged", v, seen_revision_id=None, **{**common, "publish": True}).action == "publish"
+    published = view(published="r2")
+    assert (
+        decide("unchanged", published, seen_revision_id=None, **{**common, "publish": True}).action == "skip"
+    )
+    assert (
+        decide("unchanged", v, seen_revision_id=None, **{**common, "meta_changed": True}).action == "update"
+    )
+    assert decide("new", None, seen_revision_id=None, **{**common, "blocked": True}).action == "blocked"
+    assert decide("new", None, seen_revision_id=None, **{**common, "publish": True}).publish
+
+
+def test_state_roundtrip_and_corruption(tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path)
+    s = SyncState.load(ws)
+    e = s.skill("local", "org1", "x")
+    e.skill_id, e.base, e.seen_revision_id, e.pending = "s1", Base("r1", 1, D1), "r1", D2
+    e.revisions["r1"] = RevisionInfo(D1, 10, 1)
+    s.save()
+    again = SyncState.load(ws).peek("local", "org1", "x")
+    assert again == e
+    text = (ws.state_dir / "state.json").read_text()
+    assert "seren_" not in text and "token" not in text
+    for junk in ("{", "[]", json.dumps({"format": "other"}), "\xff"):
+        (ws.state_dir / "state.json").write_text(junk, errors="surrogateescape")
+        assert SyncState.load(ws).scopes == {}
+
+
+def test_merge_learned_moves_base_forward_only() -> None:
+    disk = entry("r3", D2)
+    disk.base = Base("r3", 3, D2)
+    mem = entry("r2", D1, r9=D3)
+    merge_learned(disk, mem)
+    assert disk.base == Base("r3", 3, D2) and "r9" in disk.revisions
+
+
+entries = st.dictionaries(
+    st.text("abc/", min_size=1, max_size=4),
+    st.tuples(st.integers(0, 3), st.sampled_from([SHA_A, SHA_B])),
+    max_size=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(entries, entries)
+def test_compare_reconstructs_new_tree(
+    old: dict[str, tuple[int, str]], new: dict[str, tuple[int, str]]
+) -> None:
+    changes = compare(old, new)
+    rebuilt = dict(old)
+    for c in changes:
+        if c.change == "removed":
+            del rebuilt[c.path]
+        else:
+            assert c.new is not None
+            rebuilt[c.path] = c.new
+    assert rebuilt == new
+    assert (not changes) == (old == new)
+
+
+def test_unified_and_binary_detection() -> None:
+    patch = unified("SKILL.md", b"a\nb\n", b"a\nc")
+    assert "--- a/SKILL.md" in patch and "+++ b/SKILL.md" in patch
+    assert "-b\n" in patch and "+c\n\\ No newline at end of file" in patch
+    assert unified("new.txt", None, b"x\n").startswith("--- /dev/null")
+    assert not is_text(b"\x00abc") and not is_text(b"\xff\xfe") and is_text("é".encode())
+
+
+def test_parse_meta() -> None:
+    meta = parse_meta("---\nname: x\ndescription: Does it.\n---\n```\n# not this\n```\n# Real Title\n", "x")
+    assert meta.display_name == "Real Title" and meta.description == "Does it."
+    assert parse_meta("no frontmatter", "my-slug").display_name == "my-slug"
+    assert parse_meta("---\nname: nice\n---\nbody", "s").display_name == "nice"
