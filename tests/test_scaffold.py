@@ -326,7 +326,7 @@ def _one_line_error(stderr: str) -> str:
 def test_unknown_template_lists_available(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     result = Cli(root)("new", "thing", "-t", "nope", "--no-input")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     line = _one_line_error(result.stderr)
     assert "unknown template 'nope'" in line and all(name in line for name in BUILTINS)
     assert leftovers(root) == []
@@ -335,28 +335,29 @@ def test_unknown_template_lists_available(tmp_path: Path) -> None:
 def test_unknown_variable(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     result = Cli(root)("new", "thing", "--var", "colour=red", "--no-input")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     line = _one_line_error(result.stderr)
     assert "unknown variable 'colour'" in line and "description" in line
     assert leftovers(root) == []
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (("new", "Bad_Name"), "lowercase"),
-        (("new", "a/b/c"), "at most one '/'"),
-        (("new", "ok-name", "--var", "year=20x4"), "pattern"),
-        (("new", "ok-name", "-t", "api-client", "--var", "publisher=Not A Slug"), "pattern"),
-        (("new", "ok-name", "-d", "two\nlines"), "one line"),
-        (("new", "ok-name", "--var", "noequals"), "KEY=VALUE"),
-        (("new", "ok-name", "--var", "name=x"), "[ORG/]NAME"),
+        (("new", "Bad_Name"), "lowercase", 1),
+        (("new", "a/b/c"), "at most one '/'", 2),
+        (("new", "ok-name", "--var", "year=20x4"), "pattern", 1),
+        (("new", "ok-name", "-t", "api-client", "--var", "publisher=Not A Slug"), "pattern", 1),
+        (("new", "ok-name", "-d", "two\nlines"), "one line", 1),
+        (("new", "ok-name", "--var", "noequals"), "KEY=VALUE", 2),
+        (("new", "ok-name", "--var", "name=x"), "[ORG/]NAME", 2),
     ],
 )
-def test_invalid_values_are_usage_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+def test_invalid_values_are_refused(tmp_path: Path, args: tuple[str, ...], message: str, code: int) -> None:
+    """A value that breaks a rule is a finding (exit 1); a malformed argument is usage (exit 2)."""
     root = workspace(tmp_path)
     result = Cli(root)(*args, "--no-input")
-    assert result.exit_code == 2
+    assert result.exit_code == code
     assert message in _one_line_error(result.stderr)
     assert leftovers(root) == []
 

@@ -23,7 +23,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 import skillsync
-from skillsync.errors import LocalError, UsageError
+from skillsync.errors import FindingsError, LocalError, UsageError
 from skillsync.workspace import SLUG_SOFT_MAX, Workspace, _match_layout, _render_slug, slug_problem
 
 MANIFEST = "template.toml"
@@ -318,7 +318,7 @@ def find_template(spec: str, user_dir: Path | None = None, *, cwd: Path | None =
     for tpl in templates:
         if tpl.name == spec:
             return tpl
-    raise UsageError(
+    raise FindingsError(
         f"unknown template '{spec}'",
         hint=f"available: {', '.join(t.name for t in templates)}; or give the path of a template folder",
     )
@@ -356,14 +356,14 @@ def resolve_values(
 ) -> dict[str, str]:
     """Every variable's value: given on the command line, else prompted (if ``prompt``), else the default.
 
-    Raises UsageError (exit 2) for an unknown or invalid variable, naming the rule it breaks.
+    Raises FindingsError (exit 1) for an unknown or invalid variable, naming the rule it breaks.
     """
     declared = {v.name for v in template.variables}
     for key in given:
         if key in RESERVED:
             raise UsageError(f"--var {key}=...: '{key}' comes from the [ORG/]NAME argument")
         if key not in declared:
-            raise UsageError(
+            raise FindingsError(
                 f"unknown variable '{key}' for template '{template.name}'",
                 hint=f"variables: {', '.join(sorted(declared))}",
             )
@@ -392,7 +392,7 @@ def resolve_values(
             )
         problem = _value_problem(var, value)
         if problem:
-            raise UsageError(f"invalid value for '{var.name}': {problem}", hint=var.help or None)
+            raise FindingsError(f"invalid value for '{var.name}': {problem}", hint=var.help or None)
         values[var.name] = value
     values["description_yaml"] = yaml_quote(values["description"])
     values["description_json"] = json.dumps(values["description"], ensure_ascii=False)
@@ -471,7 +471,7 @@ def plan_target(ws: Workspace, name: str, org: str | None) -> Target:
             continue
         problem = name_problem(value)
         if problem:
-            raise UsageError(f"invalid {label} '{value}': {problem}")
+            raise FindingsError(f"invalid {label} '{value}': {problem}")
     if org is not None and ws.config_path is None:
         raise LocalError(
             f"not inside a workspace: no skillsync.toml (or [tool.skillsync] in pyproject.toml) in {ws.root} "
@@ -509,7 +509,7 @@ def plan_target(ws: Workspace, name: str, org: str | None) -> Target:
     slug = ws.config.workspace.slugs.get(rel) or _render_slug(matched, ws.root, rel)
     problem = slug_problem(slug)
     if problem:
-        raise UsageError(f"{rel} would get the invalid slug '{slug}': {problem}")
+        raise FindingsError(f"{rel} would get the invalid slug '{slug}': {problem}")
     for skill in ws.skills():
         if skill.slug == slug:
             raise LocalError(
