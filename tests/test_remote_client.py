@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
+import hashlib
+import io
 import json
+import socket
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +262,340 @@ def test_non_json_and_envelope_errors_are_remote_errors() -> None:
     assert "not JSON" in messages[0]
     assert "no 'data'" in messages[1]
     assert "unexpected answer: Organization" in messages[2]
+
+
+# -- integration: the local registry over real loopback HTTP and in process ------------------------
+
+try:
+    from skillsync import emulator
+
+    HAVE_REGISTRY = hasattr(emulator, "create_app")
+except ImportError:  # pragma: no cover
+    HAVE_REGISTRY = False
+needs_registry = pytest.mark.skipif(not HAVE_REGISTRY, reason="skillsync.emulator.create_app not available")
+TOKEN = "seren_test_token_for_the_registry_0001"
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn on 127.0.0.1, port 0, in a thread; yield its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="auto")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started or not thread.is_alive():
+            break
+        time.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+class Registry:
+    def __init__(self, app: Any, url: str) -> None:
+        self.app = app
+        self.url = url
+        self.sleeps: list[float] = []
+
+    def client(self, key: str = TOKEN, **kw: Any) -> SerenClient:
+        async def record(delay: float) -> None:
+            self.sleeps.append(delay)
+
+        kw.setdefault("retries", 3)
+        return SerenClient(self.url, key, remote="test", sleep=record, rand=lambda: 0.5, **kw)
+
+    def fault(self, route: str, **kw: Any) -> None:
+        self.app.state.faults[:] = [emulator.Fault(route=route, **kw)]
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    app = emulator.create_app(tmp_path / "registry.sqlite3", tokens=[TOKEN])
+    with serve(app) as url:
+        yield Registry(app, url)
+
+
+def _skill_files(root: Path, extra: bytes = b"\x00\x01binary\xff" * 100) -> list[UploadFile]:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "SKILL.md").write_text("---\nname: demo\ndescription: Does a thing.\n---\n# Demo\n")
+    (root / "data.bin").write_bytes(extra)
+    return [
+        UploadFile("SKILL.md", root / "SKILL.md", "text/markdown"),
+        UploadFile("assets/data.bin", root / "data.bin"),
+    ]
+
+
+async def _lifecycle(client: SerenClient, files: list[UploadFile], tmp_path: Path) -> None:
+    orgs = await client.list_organizations()
+    org = next(o for o in orgs if o.is_personal)
+    skill = await client.create_custom_skill(
+        org.id, slug="demo", display_name="Demo", description="first", files=files
+    )
+    assert (skill.slug, skill.status, skill.published_revision_id) == ("demo", "active", None)
+    assert skill.latest_revision_id is not None
+    first = await client.get_revision(org.id, skill.id, skill.latest_revision_id)
+    assert first.status == "draft"
+    by_path = {f.relative_path: f for f in first.files}
+    data = files[1].path.read_bytes()
+    assert by_path["assets/data.bin"].size_bytes == len(data)
+    assert by_path["assets/data.bin"].sha256 == hashlib.sha256(data).hexdigest()
+    content = await client.get_revision_file(org.id, skill.id, first.id, "assets/data.bin")
+    assert base64.b64decode(content.content_base64) == data
+
+    second = await client.create_revision(org.id, skill.id, files=files[:1], publish=True)
+    assert second.revision_number > first.revision_number and second.status == "published"
+    revs = await client.list_revisions(org.id, skill.id)
+    assert {r.id for r in revs} == {first.id, second.id}
+    published = await client.publish_revision(org.id, skill.id, first.id)
+    assert published.published_revision_id == first.id
+
+    buf = io.BytesIO()
+    written = await client.download_bundle(org.id, skill.id, first.id, buf)
+    assert written == len(buf.getvalue()) > 0
+    with tarfile.open(fileobj=io.BytesIO(buf.getvalue()), mode="r:gz") as tar:
+        assert any(n.endswith("assets/data.bin") for n in tar.getnames())
+
+    kept = await client.update_custom_skill(org.id, skill.id, display_name="Demo 2")
+    assert (kept.display_name, kept.description) == ("Demo 2", "first")
+    cleared = await client.update_custom_skill(org.id, skill.id, description=None, status="archived")
+    assert (cleared.description, cleared.status) == (None, "archived")
+    assert [s.id for s in await client.list_custom_skills(org.id)] == []
+    assert [s.id for s in await client.list_custom_skills(org.id, include_archived=True)] == [skill.id]
+    assert (await client.get_custom_skill(org.id, skill.id)).id == skill.id
+    with pytest.raises(NotFoundError):
+        await client.get_custom_skill(org.id, "00000000-0000-4000-8000-000000000000")
+
+
+@needs_registry
+def test_lifecycle_over_loopback_http(registry: Registry, tmp_path: Path) -> None:
+    files = _skill_files(tmp_path / "skill")
+
+    async def go() -> int:
+        async with registry.client() as client:
+            await _lifecycle(client, files, tmp_path)
+            return client.request_count
+
+    assert asyncio.run(go()) == 16  # one HTTP request per call, no retries
+    assert registry.sleeps == []
+
+
+@needs_registry
+def test_lifecycle_through_the_embedded_registry(tmp_path: Path) -> None:
+    from skillsync.remote import open_remote
+    from skillsync.workspace import open_workspace
+
+    ws = open_workspace(tmp_path)
+    files = _skill_files(tmp_path / "skill")
+
+    async def go() -> tuple[str, str, int]:
+        async with open_remote(ws) as session:
+            await _lifecycle(session.client, files, tmp_path)
+            return session.display, session.org_id, session.client.request_count
+
+    display, org_id, _ = asyncio.run(go())
+    assert display == "local (embedded, .skillsync/registry.sqlite3)"
+    assert (tmp_path / ".skillsync" / "registry.sqlite3").exists()
+
+    async def again() -> tuple[str, int]:
+        async with open_remote(ws) as session:
+            skills = await session.client.list_custom_skills(session.org_id, include_archived=True)
+            assert [s.slug for s in skills] == ["demo"]
+            return session.org_id, session.client.request_count
+
+    # Same token, same user, same org; the org id is cached, so this costs exactly one request.
+    assert asyncio.run(again()) == (org_id, 1)
+
+
+@needs_registry
+def test_latency_within_the_timeout_succeeds(registry: Registry) -> None:
+    registry.fault("GET /organizations", mode="latency", latency_ms=50)
+
+    async def go() -> int:
+        async with registry.client() as client:
+            assert await client.list_organizations()
+            return client.request_count
+
+    assert asyncio.run(go()) == 1
+
+
+@needs_registry
+def test_latency_beyond_the_timeout_is_request_timeout(registry: Registry) -> None:
+    registry.fault("GET /organizations", mode="latency", latency_ms=3000)
+
+    async def go() -> None:
+        async with registry.client(timeout=0.2, retries=1) as client:
+            await client.list_organizations()
+
+    with pytest.raises(RequestTimeout, match=r"no answer from 127\.0\.0\.1"):
+        asyncio.run(go())
+    assert len(registry.sleeps) == 1  # a GET that timed out is retried
+
+
+@needs_registry
+def test_get_503_then_success_is_retried_with_backoff(registry: Registry) -> None:
+    registry.fault("GET /organizations", mode="error", status=503, times=2)
+
+    async def go() -> int:
+        async with registry.client(retries=3) as client:
+            assert await client.list_organizations()
+            return client.request_count
+
+    assert asyncio.run(go()) == 3
+    assert registry.sleeps == [0.25, 0.5]  # full jitter with rand=0.5: 0.5 * 0.5 * 2**attempt
+
+
+@needs_registry
+def test_429_retry_after_is_honoured(registry: Registry) -> None:
+    registry.fault("GET /organizations", mode="error", status=429, retry_after=7, times=1)
+
+    async def go() -> int:
+        async with registry.client() as client:
+            assert await client.list_organizations()
+            return client.request_count
+
+    assert asyncio.run(go()) == 2
+    assert registry.sleeps == [7.0]
+
+
+@needs_registry
+def test_patch_is_retried_but_post_is_not(registry: Registry, tmp_path: Path) -> None:
+    files = _skill_files(tmp_path / "skill")
+
+    async def go() -> tuple[int, int]:
+        async with registry.client() as client:
+            org = (await client.list_organizations())[0]
+            skill = await client.create_custom_skill(
+                org.id, slug="s1", display_name="S", description=None, files=files
+            )
+            registry.fault(
+                "PATCH /organizations/{organization_id}/custom-skills/{skill_id}", status=502, times=1
+            )
+            before = client.request_count
+            assert (await client.update_custom_skill(org.id, skill.id, display_name="T")).display_name == "T"
+            patch_requests = client.request_count - before
+            registry.fault("POST /organizations/{organization_id}/custom-skills", status=503, retry_after=0)
+            before = client.request_count
+            with pytest.raises(ServerError, match=r"HTTP 503 injected_fault"):
+                await client.create_custom_skill(
+                    org.id, slug="s2", display_name="S", description=None, files=files
+                )
+            return patch_requests, client.request_count - before
+
+    assert asyncio.run(go()) == (2, 1)
+    assert len(registry.sleeps) == 1
+
+
+@needs_registry
+def test_dropped_connection_is_network_error(registry: Registry) -> None:
+    registry.fault("GET /organizations", mode="drop")
+
+    async def go() -> int:
+        async with registry.client(retries=2) as client:
+            with pytest.raises(NetworkError, match=r"cannot reach 127\.0\.0\.1: connection dropped"):
+                await client.list_organizations()
+            return client.request_count
+
+    assert asyncio.run(go()) == 3
+
+
+@needs_registry
+def test_commit_then_drop_on_post_is_not_retried(registry: Registry, tmp_path: Path) -> None:
+    files = _skill_files(tmp_path / "skill")
+
+    async def go() -> tuple[int, list[str]]:
+        async with registry.client() as client:
+            org = (await client.list_organizations())[0]
+            registry.fault("POST /organizations/{organization_id}/custom-skills", mode="commit_then_drop")
+            before = client.request_count
+            with pytest.raises(NetworkError):
+                await client.create_custom_skill(
+                    org.id, slug="lost", display_name="L", description=None, files=files
+                )
+            posts = client.request_count - before
+            registry.app.state.faults[:] = []
+            return posts, [s.slug for s in await client.list_custom_skills(org.id)]
+
+    # One attempt only; the skill exists, so a reconciling reader finds it.
+    assert asyncio.run(go()) == (1, ["lost"])
+    assert registry.sleeps == []
+
+
+@needs_registry
+def test_drop_through_the_embedded_transport_is_network_error(tmp_path: Path) -> None:
+    from skillsync.remote.remotes import make_client, resolve_remote
+    from skillsync.workspace import open_workspace
+
+    ws = open_workspace(tmp_path)
+    client = make_client(resolve_remote(ws.config, "local"), ws.state_dir, retries=0)
+    app = client._http._transport.app  # type: ignore[attr-defined]
+    app.state.faults[:] = [emulator.Fault(route="GET /organizations", mode="drop")]
+
+    async def go() -> None:
+        async with client:
+            await client.list_organizations()
+
+    with pytest.raises(NetworkError, match="cannot reach the embedded registry"):
+        asyncio.run(go())
+
+
+@needs_registry
+def test_wrong_key_is_authentication_error(registry: Registry) -> None:
+    async def go() -> None:
+        async with registry.client(key="seren_wrong_key_123456") as client:
+            await client.list_organizations()
+
+    with pytest.raises(AuthenticationError) as info:
+        asyncio.run(go())
+    assert str(info.value).startswith("authentication failed for test")
+    assert "seren_wrong_key_123456" not in str(info.value)
+    assert registry.sleeps == []
+
+
+@needs_registry
+def test_unreachable_host_names_the_host() -> None:
+    with socket.socket() as sock:  # a loopback port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sleeps: list[float] = []
+
+    async def record(delay: float) -> None:
+        sleeps.append(delay)
+
+    async def go() -> None:
+        async with SerenClient(
+            f"http://127.0.0.1:{port}", KEY, remote="test", retries=2, sleep=record
+        ) as client:
+            await client.list_organizations()
+
+    with pytest.raises(NetworkError, match=rf"cannot reach 127\.0\.0\.1.*127\.0\.0\.1:{port}"):
+        asyncio.run(go())
+    assert len(sleeps) == 2
+
+
+@needs_registry
+def test_payouts_are_paged(registry: Registry) -> None:
+    """list_payouts follows limit/offset until has_more is false (empty registry: one page)."""
+
+    async def go() -> tuple[int, int]:
+        async with registry.client() as client:
+            org = (await client.list_organizations())[0]
+            assert await client.list_members(org.id)
+            await client.list_invites(org.id)
+            await client.get_private_chat_policy(org.id)
+            pubs = await client.list_publishers(org.id)
+            before = client.request_count
+            total = 0
+            for pub in pubs:
+                total += len(await client.list_payouts(org.id, pub.id, page_size=1))
+            return total, client.request_count - before
+
+    total, requests = asyncio.run(go())
+    assert requests >= total

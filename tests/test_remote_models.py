@@ -16,7 +16,8 @@ from skillsync.remote import models
 from skillsync.remote.client import OPERATIONS
 
 CONTRACT_PATH = Path("/work/shared/seren-openapi-subset.json")
-_LOCAL_COPY = Path(__file__).parent / "data" / "seren-openapi-subset.json"
+# The emulator ships a byte-identical copy; use it where /work/shared is absent (CI).
+_LOCAL_COPY = Path(__file__).parents[1] / "src" / "skillsync" / "emulator" / "openapi.json"
 CONTRACT: dict[str, Any] = json.loads((CONTRACT_PATH if CONTRACT_PATH.exists() else _LOCAL_COPY).read_text())
 SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]
 
