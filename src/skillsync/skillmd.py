@@ -1,0 +1,302 @@
+"""SKILL.md parsing: frontmatter fields with their line numbers, and the body.
+
+Built for hostile input: the frontmatter is capped (:data:`MAX_FRONTMATTER_CHARS`), anchors,
+aliases and tags are refused (no alias bombs), duplicate keys are reported, and every problem
+becomes a :class:`Problem` with a SKILL.md line number instead of an exception.
+
+Scalars stay strings (PyYAML's base resolver): ``name: 123`` is the text ``"123"``, as the
+reference validator (strictyaml) reads it. Flow collections (``[a, b]``, ``{a: b}``) and a tab
+after ``key:`` are refused as the reference validator refuses them (see docs/rules.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:  # the C parser is ~10x faster; fall back to the pure-Python one
+    from yaml import CBaseLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import BaseLoader as _Loader  # type: ignore[assignment]
+
+# Frontmatter larger than this is not parsed (the spec's fields fit in a few KiB).
+MAX_FRONTMATTER_CHARS = 256 * 1024
+BOM = "\ufeff"
+
+# Problem kinds (each maps to one spec.* rule in skillsync.rules.spec).
+MISSING = "frontmatter-missing"
+UNCLOSED = "frontmatter-unclosed"
+TOO_LARGE = "frontmatter-too-large"
+YAML = "yaml-invalid"
+NEEDS_QUOTES = "needs-quotes"
+DUPLICATE = "yaml-duplicate-key"
+ALIAS = "yaml-alias"
+TAG = "yaml-tag"
+FLOW = "yaml-flow-style"
+NOT_MAPPING = "frontmatter-not-mapping"
+
+KEY_LINE = re.compile(r"^(?P<key>[A-Za-z0-9_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*$")
+_TAB_AFTER_COLON = re.compile(r"^[^'\"#\t]*?:[ ]*\t")
+_BLOCK_HEADER = re.compile(r"^[|>][-+0-9]*(?:\s+#.*)?$")
+_INDICATORS = frozenset("[]{},&*!|>'\"%@`")
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    message: str
+    line: int | None  # 1-based line in SKILL.md
+    key: str | None = None  # the top-level field concerned, when known
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    value: Any  # str, list or dict (all scalars are str)
+    line: int  # 1-based SKILL.md line of the key
+    plain: bool  # the value is an unquoted scalar
+
+
+@dataclass
+class SkillMd:
+    text: str  # the whole file, BOM removed
+    bom: bool = False
+    fields: dict[str, Field] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    closed_line: int | None = None  # line of the closing ``---``
+    body: str = ""
+    body_line: int = 1  # SKILL.md line where the body starts
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return {k: f.value for k, f in self.fields.items()}
+
+    @property
+    def has_frontmatter(self) -> bool:
+        return self.closed_line is not None
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split on ``\\n`` only, each keeping its ending (CRLF stays CRLF)."""
+    parts = text.split("\n")
+    out = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        out.append(parts[-1])
+    return out
+
+
+def _content(line: str) -> str:
+    return line.rstrip("\n").rstrip("\r")
+
+
+def parse(text: str) -> SkillMd:
+    """Parse SKILL.md text (already decoded). Never raises on bad input."""
+    md = SkillMd(text=text)
+    if text.startswith(BOM):
+        md.bom = True
+        md.text = text = text[1:]
+    first_nl = text.find("\n")
+    first = text if first_nl < 0 else text[:first_nl]
+    if first.rstrip() != "---":
+        md.problems.append(Problem(MISSING, "SKILL.md does not start with a '---' frontmatter line", 1))
+        md.body = text
+        return md
+    # Find the closing line within the cap.
+    pos = first_nl + 1
+    lineno = 1
+    close_start = close_end = -1
+    limit = min(len(text), MAX_FRONTMATTER_CHARS)
+    while 0 < pos <= limit:
+        lineno += 1
+        nl = text.find("\n", pos)
+        end = len(text) if nl < 0 else nl
+        if text[pos:end].rstrip() == "---":
+            close_start, close_end = pos, (end if nl < 0 else nl + 1)
+            break
+        if nl < 0:
+            break
+        pos = nl + 1
+    if close_start < 0:
+        if len(text) > MAX_FRONTMATTER_CHARS and pos > limit:
+            md.problems.append(
+                Problem(TOO_LARGE, f"frontmatter is not closed within {MAX_FRONTMATTER_CHARS} characters", 1)
+            )
+        else:
+            md.problems.append(Problem(UNCLOSED, "frontmatter is not closed by a '---' line", 1))
+        return md
+    md.closed_line = lineno
+    md.body = text[close_end:]
+    md.body_line = lineno + 1
+    _parse_yaml(md, text[first_nl + 1 : close_start])
+    return md
+
+
+def _parse_yaml(md: SkillMd, source: str) -> None:
+    lines = [_content(x) for x in split_lines(source)]
+    for i, line in enumerate(lines):
+        if _TAB_AFTER_COLON.match(line) or line[:1] == "\t":
+            md.problems.append(
+                Problem(
+                    YAML, "a tab is used for indentation or after ':' (strict YAML parsers reject it)", i + 2
+                )
+            )
+            return
+    try:
+        _build(md, yaml.parse(source, Loader=_Loader), lines)
+    except yaml.MarkedYAMLError as exc:
+        md.fields.clear()
+        mark = exc.problem_mark or exc.context_mark
+        err_line: int | None = mark.line + 2 if mark is not None else None
+        what = " ".join(str(exc.problem or exc.context or "syntax error").split())
+        quoted = needs_quotes(lines, err_line - 2) if err_line is not None else None
+        if quoted is not None:
+            key, key_line, why = quoted
+            md.problems.append(
+                Problem(
+                    NEEDS_QUOTES,
+                    f"the unquoted value of '{key}' {why}; strict YAML parsers reject it",
+                    key_line + 2,
+                    key,
+                )
+            )
+        else:
+            md.problems.append(Problem(YAML, f"invalid YAML: {what}", err_line))
+    except yaml.YAMLError as exc:  # reader errors (control characters) have no mark here
+        md.fields.clear()
+        md.problems.append(Problem(YAML, f"invalid YAML: {' '.join(str(exc).split())[:200]}", None))
+
+
+def _flow_problem(lines: list[str], line: int) -> Problem:
+    """A flow collection, or plain text that merely starts with '[' or '{' (then: quote it)."""
+    span = value_span(lines, line - 2) if 0 <= line - 2 < len(lines) else None
+    if span is not None and span[1] == line - 2:
+        text = span[3]
+        closer = {"[": "]", "{": "}"}.get(text[:1])
+        if closer is not None and not text.endswith(closer):
+            return Problem(
+                NEEDS_QUOTES,
+                f"the unquoted value of '{span[0]}' starts with the YAML indicator '{text[0]}'; "
+                "strict YAML parsers reject it",
+                line,
+                span[0],
+            )
+    return Problem(FLOW, "flow-style YAML ([...] or {...}) is not accepted in frontmatter", line)
+
+
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+def _build(md: SkillMd, events: Any, lines: list[str]) -> None:
+    """Build plain Python data from parser events, refusing anchors, aliases, tags and flow style."""
+    stack: list[tuple[Any, list[Any]]] = []  # (container, [pending key, key line, key plain])
+    root: Any = None
+    docs = 0
+    try:
+        for ev in events:
+            line = ev.start_mark.line + 2
+            if isinstance(ev, yaml.DocumentStartEvent):
+                docs += 1
+                if docs > 1:
+                    raise _Refused(Problem(YAML, "more than one YAML document in the frontmatter", line))
+                continue
+            if isinstance(ev, yaml.AliasEvent):
+                raise _Refused(Problem(ALIAS, "YAML aliases are not allowed in frontmatter", line))
+            if isinstance(ev, yaml.NodeEvent) and ev.anchor is not None:
+                raise _Refused(Problem(ALIAS, "YAML anchors are not allowed in frontmatter", line))
+            if isinstance(ev, yaml.ScalarEvent | yaml.CollectionStartEvent) and ev.tag is not None:
+                raise _Refused(Problem(TAG, "YAML tags are not allowed in frontmatter", line))
+            if isinstance(ev, yaml.CollectionStartEvent) and ev.flow_style:
+                raise _Refused(_flow_problem(lines, line))
+            value: Any
+            if isinstance(ev, yaml.ScalarEvent):
+                value = ev.value
+                plain = ev.style is None
+            elif isinstance(ev, yaml.MappingStartEvent):
+                stack.append(({}, [None, 0, False]))
+                continue
+            elif isinstance(ev, yaml.SequenceStartEvent):
+                stack.append(([], [None, 0, False]))
+                continue
+            elif isinstance(ev, yaml.CollectionEndEvent):
+                value, _ = stack.pop()
+                plain = False
+            else:
+                continue
+            if not stack:
+                root = value
+                continue
+            container, pending = stack[-1]
+            if isinstance(container, list):
+                container.append(value)
+                continue
+            if pending[0] is None:
+                if not isinstance(value, str):
+                    raise _Refused(Problem(YAML, "a mapping key must be a plain string", line))
+                if value in container:
+                    raise _Refused(Problem(DUPLICATE, f"duplicate key '{value}'", line, value))
+                pending[0], pending[1] = value, line
+                continue
+            key = pending[0]
+            container[key] = value
+            if len(stack) == 1:
+                md.fields[key] = Field(key, value, pending[1], plain)
+            pending[0] = None
+    except _Refused as refused:
+        md.fields.clear()
+        md.problems.append(refused.problem)
+        return
+    if not isinstance(root, dict):
+        kind = "empty" if root is None else type(root).__name__.replace("str", "a scalar")
+        md.fields.clear()
+        md.problems.append(Problem(NOT_MAPPING, f"frontmatter must be a YAML mapping (found {kind})", 2))
+
+
+def needs_quotes(lines: list[str], err: int) -> tuple[str, int, str] | None:
+    """If YAML failed at ``err`` (0-based frontmatter line) inside an unquoted top-level value that
+    YAML cannot read as plain text, return (key, key line index, why)."""
+    if not 0 <= err < len(lines):
+        err = len(lines) - 1
+    span = value_span(lines, err)
+    if span is None:
+        return None
+    key, start, end, text = span
+    if err > end:
+        return None
+    return (key, start, why) if (why := _risky(text)) else None
+
+
+def value_span(lines: list[str], at: int) -> tuple[str, int, int, str] | None:
+    """The top-level ``key: value`` holding line ``at``: (key, first, last line index, folded text)."""
+    start = at
+    while start >= 0 and (not lines[start].strip() or lines[start][:1] in " \t"):
+        start -= 1
+    if start < 0:
+        return None
+    m = KEY_LINE.match(lines[start])
+    if m is None or not m.group("value"):
+        return None
+    end = start
+    while end + 1 < len(lines) and (not lines[end + 1].strip() or lines[end + 1][:1] in " \t"):
+        end += 1
+    while end > start and not lines[end].strip():
+        end -= 1
+    parts = [m.group("value").strip()] + [ln.strip() for ln in lines[start + 1 : end + 1]]
+    return m.group("key"), start, end, " ".join(p for p in parts if p)
+
+
+def _risky(text: str) -> str | None:
+    first = text[:1]
+    if _BLOCK_HEADER.match(text):
+        return None
+    if first in _INDICATORS:
+        return f"starts with the YAML indicator '{first}'"
+    if text[:2] in ("- ", "? ", ": ") or text in ("-", "?", ":"):
+        return f"starts with '{text[:1]}'"
+    if ": " in text or text.endswith(":"):
+        return "contains ': '"
+    return None

@@ -1,0 +1,224 @@
+"""The validation engine: run every rule family over a skill's shipped files, then apply config.
+
+Files come only from :func:`skillsync.selection.select` (the one selection engine). Config
+(``[validate]`` in skillsync.toml) changes severities globally or for path patterns, turns rules
+off, and allow-lists findings by rule and path; a ``skillsync: allow <rule>`` comment on the
+line of a finding allow-lists it too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from skillsync import ignore
+from skillsync.config import ValidateConfig
+from skillsync.errors import ConfigError, LocalError, UsageError
+from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
+from skillsync.rules import files as files_rules
+from skillsync.rules.context import SkillContext
+from skillsync.selection import printable, select
+from skillsync.workspace import Skill, Workspace, open_workspace
+
+FAMILIES: tuple[Callable[[SkillContext], Iterable[Finding]], ...] = (
+    spec.check,
+    seren.check,
+    files_rules.check,
+    security.check,
+)
+_INLINE_ALLOW = re.compile(rb"skillsync:\s*allow\s+([A-Za-z0-9_.*\-, ]+)")
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass
+class SkillReport:
+    skill: Skill
+    findings: list[Finding] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+@dataclass
+class Report:
+    skills: list[SkillReport]
+
+    def count(self, severity: str) -> int:
+        return sum(r.count(severity) for r in self.skills)
+
+    def failed(self, strict: bool = False) -> bool:
+        return self.count("error") > 0 or (strict and self.count("warning") > 0)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "skills": len(self.skills),
+            "errors": self.count("error"),
+            "warnings": self.count("warning"),
+            "infos": self.count("info"),
+        }
+
+
+class _Policy:
+    """Config severities, overrides and allow entries, checked once against the rule registry."""
+
+    def __init__(self, cfg: ValidateConfig, source: str) -> None:
+        self.globals: dict[str, str] = {}
+        for pattern, sev in cfg.rules.items():
+            for rid in _ids(pattern, f"validate.rules.{pattern}", source):
+                self.globals[rid] = sev
+        self.overrides: list[tuple[ignore.IgnoreFile, dict[str, str]]] = []
+        for n, ov in enumerate(cfg.overrides):
+            sevs: dict[str, str] = {}
+            for pattern, sev in ov.rules.items():
+                for rid in _ids(pattern, f"validate.overrides[{n}].rules.{pattern}", source):
+                    sevs[rid] = sev
+            self.overrides.append(
+                (ignore.from_list(ov.paths, "validate.overrides", "", numbered=False), sevs)
+            )
+        self.allow: list[tuple[ignore.IgnoreFile, set[str]]] = []
+        for n, entry in enumerate(cfg.allow):
+            ids = set(_ids(entry.rule, f"validate.allow[{n}].rule", source))
+            self.allow.append((ignore.from_list(entry.paths, "validate.allow", "", numbered=False), ids))
+
+    def severity(self, rule: str, ws_path: str) -> str:
+        sev = self.globals.get(rule, RULES[rule].severity)
+        for spec_, sevs in self.overrides:  # later overrides win
+            if rule in sevs and _matches(spec_, ws_path):
+                sev = sevs[rule]
+        return sev
+
+    def allowed(self, rule: str, ws_path: str) -> bool:
+        return any(rule in ids and _matches(spec_, ws_path) for spec_, ids in self.allow)
+
+
+def _ids(pattern: str, key: str, source: str) -> list[str]:
+    ids = rule_ids_matching(pattern)
+    if not ids:
+        raise ConfigError(f"{source}: {key}: no rule '{pattern}'", hint="`skillsync rules` lists rule ids")
+    return ids
+
+
+def _matches(spec_: ignore.IgnoreFile, ws_path: str) -> bool:
+    """gitignore semantics: a pattern matching the path or one of its folders matches."""
+    parts = ws_path.split("/")
+    for depth in range(1, len(parts) + 1):
+        sub = "/".join(parts[:depth])
+        p = spec_.match(sub, parts[depth - 1], depth < len(parts))
+        if p is not None and not p.negated:
+            return True
+    return False
+
+
+def _inline_allowed(ctx: SkillContext, f: Finding) -> bool:
+    info = ctx.by_rel.get(f.path)
+    if info is None or f.line is None or b"skillsync" not in info.data:
+        return False
+    data = info.data
+    start = 0
+    for _ in range(f.line - 1):
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return False
+    end = data.find(b"\n", start)
+    m = _INLINE_ALLOW.search(data[start : end if end >= 0 else len(data)])
+    if m is None:
+        return False
+    names = re.split(r"[,\s]+", m.group(1).decode("ascii").strip())
+    return any(f.rule in rule_ids_matching(n) for n in names if n)
+
+
+def _policy(ws: Workspace) -> _Policy:
+    source = str(ws.config_path) if ws.config_path else "skillsync.toml"
+    return _Policy(ws.config.validate_, source)
+
+
+def check_skill(ws: Workspace, skill: Skill, policy: _Policy | None = None) -> SkillReport:
+    """Validate one skill: every family, then config severities and allow-lists."""
+    policy = policy or _policy(ws)
+    collision = None
+    try:
+        selected = select(ws, skill)
+    except LocalError as exc:
+        if "differ only in case" not in exc.message:
+            raise
+        collision = exc.message
+        selected = []
+    try:
+        ctx = SkillContext.load(ws, skill, selected)
+    except OSError as exc:
+        raise LocalError(
+            f"{printable(str(exc.filename or skill.rel))}: cannot read: {exc.strerror}",
+            hint="fix its permissions, or exclude it in .skillignore",
+        ) from None
+    ctx.collision = collision
+    prefix = "" if skill.rel == "." else skill.rel + "/"
+    out: list[Finding] = []
+    for family in FAMILIES:
+        for f in family(ctx):
+            ws_path = skill.rel if f.path == "." else prefix + f.path
+            sev = policy.severity(f.rule, ws_path)
+            if sev == "off" or policy.allowed(f.rule, ws_path) or _inline_allowed(ctx, f):
+                continue
+            out.append(replace(f, path=ws_path, severity=_sev(sev)))
+    out.sort(key=lambda f: (f.path, f.line or 0, _SEVERITY_ORDER[f.severity], f.rule))
+    return SkillReport(skill, out)
+
+
+def _sev(value: str) -> Severity:
+    if value == "warning":
+        return "warning"
+    if value == "info":
+        return "info"
+    return "error"
+
+
+def check_skills(ws: Workspace, skills: Sequence[Skill]) -> Report:
+    policy = _policy(ws)
+    return Report([check_skill(ws, s, policy) for s in skills])
+
+
+def skills_for_paths(
+    ws: Workspace, paths: Sequence[str | Path], cwd: Path | None = None
+) -> list[tuple[Workspace, list[Skill]]]:
+    """Map command-line PATHs to (workspace, skills): a workspace folder gives its skills under it,
+    a skill folder or a file inside one gives that skill (once); other files are ignored."""
+    base = cwd or Path.cwd()
+    if not paths:
+        return [(ws, ws.skills())]
+    groups: dict[Path, tuple[Workspace, list[Skill]]] = {ws.root: (ws, [])}
+    for raw in paths:
+        target = Path(os.path.abspath(base / raw))  # noqa: PTH100 - keep links as given
+        for w, picked in _pick(ws, target, raw, groups):
+            entry = groups.setdefault(w.root, (w, []))
+            for s in picked:
+                if s not in entry[1]:
+                    entry[1].append(s)
+    return [(w, sorted(skills, key=lambda s: s.rel)) for w, skills in groups.values() if skills]
+
+
+def _pick(
+    ws: Workspace, target: Path, raw: str | Path, groups: dict[Path, tuple[Workspace, list[Skill]]]
+) -> Iterator[tuple[Workspace, list[Skill]]]:
+    inside = target == ws.root or ws.root in target.parents
+    if not inside:
+        if not target.exists():
+            raise UsageError(f"{printable(str(raw))}: no such file or folder")
+        folder = target if target.is_dir() else target.parent
+        known = [w for w, _ in groups.values() if target == w.root or w.root in target.parents]
+        other = known[0] if known else open_workspace(folder)
+        if other.root == ws.root:  # pragma: no cover - guarded by `inside`
+            return
+        yield from _pick(other, target, raw, groups)
+        return
+    owner = ws.owner_of(target)
+    if owner is not None:
+        yield ws, [owner]
+        return
+    if target.is_dir():
+        yield ws, [s for s in ws.skills() if s.path == target or target in s.path.parents]
+    elif not target.exists():
+        raise UsageError(f"{printable(str(raw))}: no such file or folder")
+    # a file outside every skill: nothing to check (pre-commit passes every changed file)
