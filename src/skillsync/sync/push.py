@@ -115,18 +115,20 @@ async def plan_push(
     statuses = await collect_status(session, ws, skills, state, jobs=jobs)
     items: list[PushItem] = []
     for st in statuses:
-        findings = blocking_findings(ws, st.skill)
         meta = read_meta(st.skill)
         changes = _meta_changes(meta, st)
-        decision = decide(
-            st.state,
-            st.remote,
-            seen_revision_id=st.entry.seen_revision_id,
-            publish=publish,
-            force=force,
-            meta_changed=bool(changes),
-            blocked=bool(findings),
-        )
+        args = {
+            "seen_revision_id": st.entry.seen_revision_id,
+            "publish": publish,
+            "force": force,
+            "meta_changed": bool(changes),
+        }
+        decision = decide(st.state, st.remote, blocked=False, **args)  # type: ignore[arg-type]
+        findings: list[str] = []
+        if decision.action in ("create", "revision"):  # only content about to ship is validated
+            findings = blocking_findings(ws, st.skill)
+            if findings:
+                decision = decide(st.state, st.remote, blocked=True, **args)  # type: ignore[arg-type]
         item = PushItem(status=st, decision=decision, meta=meta, meta_changes=changes, findings=findings)
         if decision.action in ("skip", "refuse", "blocked"):
             item.result = {"skip": "skipped", "refuse": "refused", "blocked": "blocked"}[decision.action]

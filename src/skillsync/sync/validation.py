@@ -1,4 +1,4 @@
-"""The validation step of push: errors block a skill. Adapts to ``skillsync.validate``."""
+"""The validation step of push: error findings block a skill (warnings do not)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,12 @@ from skillsync.workspace import Skill, Workspace
 
 
 def blocking_findings(ws: Workspace, skill: Skill) -> list[str]:
-    """One line per error-severity finding of ``skill`` (empty: the skill may be pushed)."""
-    try:
-        from skillsync import validate  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return []
-    fn = getattr(validate, "validate_skill", None)
-    if fn is None:
-        return []
+    """One line (``path:line: rule: message``) per error finding of ``skill``; empty: may be pushed."""
+    from skillsync.validate import check_skill
+
     out: list[str] = []
-    for f in fn(ws, skill):
-        if getattr(f, "severity", None) == "error":
-            out.append(str(getattr(f, "message", f)))
+    for f in check_skill(ws, skill).findings:
+        if f.severity == "error":
+            where = f"{f.path}:{f.line}" if f.line else f.path
+            out.append(f"{where}: {f.rule}: {f.message}")
     return out
