@@ -55,6 +55,7 @@ def adopt_pending(entry: SkillState, remote: RemoteView | None, latest_digest: s
     entry.base = Base(
         revision_id=remote.latest_revision_id, number=remote.latest_number, digest=latest_digest
     )
+    entry.seen_revision_id = remote.latest_revision_id  # our own push: not a moved plan
     entry.pending = None
     return True
 
