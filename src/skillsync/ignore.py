@@ -9,11 +9,10 @@ ignore file, the last line that matches one path. The walk in ``selection`` does
 """
 
 # The walk runs on str paths with os.* calls: pathlib objects per file cost measurably here.
-# ruff: noqa: PTH116, PTH123
+# ruff: noqa: PTH123
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 
@@ -242,23 +241,23 @@ def from_list(items: tuple[str, ...] | list[str], source: str, base: str, *, num
     return IgnoreFile(source, base, tuple(pats))
 
 
-_CACHE: dict[tuple[str, str, str], tuple[tuple[int, int, int], IgnoreFile]] = {}
+_CACHE: dict[tuple[str, str, str], tuple[bytes, IgnoreFile]] = {}
 
 
 def load(path: str, source: str, base: str) -> IgnoreFile:
-    """Read and compile one ignore file, once per content: cached by path and (mtime, size, inode).
+    """Read and compile one ignore file; the compiled form is reused while its bytes are the same.
 
-    Raises OSError (the caller names the file); bytes that are not UTF-8 are kept as surrogates
-    so they match file names read the same way.
+    Keyed by content, not by a stat stamp: two edits within one timestamp tick keep size and mtime,
+    and a long-running process (``watch``) must still see the second one. Reading a small file costs
+    far less than compiling it. Raises OSError (the caller names the file); bytes that are not UTF-8
+    are kept as surrogates so they match file names read the same way.
     """
-    st = os.stat(path)
-    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-    key = (path, source, base)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
     with open(path, "rb") as fh:
         data = fh.read()
+    key = (path, source, base)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] == data:
+        return hit[1]
     compiled = parse_text(data.decode("utf-8", "surrogateescape"), source, base)
-    _CACHE[key] = (stamp, compiled)
+    _CACHE[key] = (data, compiled)
     return compiled
