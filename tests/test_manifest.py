@@ -13,7 +13,6 @@ from skillsync import manifest as manifest_mod
 from skillsync.digest import tree_digest
 from skillsync.errors import LocalError
 from skillsync.manifest import CHUNK_SIZE, build_manifest, build_manifests
-from skillsync.selection import SelectedFile
 from skillsync.workspace import open_workspace
 from tests.conftest import Cli, write_skill
 
@@ -65,8 +64,8 @@ def test_unreadable_file_names_the_path(tmp_path: Path, monkeypatch: pytest.Monk
     folder = write_skill(tmp_path, "skills/demo")
     ws = open_workspace(tmp_path)
     (skill,) = ws.skills()
-    ghost = SelectedFile(rel="gone.md", path=folder / "gone.md")
-    monkeypatch.setattr(manifest_mod, "select", lambda _ws, _skill: [ghost])
+    ghost = ("gone.md", str(folder / "gone.md"))
+    monkeypatch.setattr(manifest_mod, "select_paths", lambda *_args: [ghost])
     for use_cache in (True, False):
         with pytest.raises(LocalError, match=r"skills/demo/gone\.md"):
             build_manifest(ws, skill, use_cache=use_cache)
@@ -86,7 +85,7 @@ def test_fifo_is_refused_not_hung(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     os.mkfifo(folder / "pipe")
     ws = open_workspace(tmp_path)
     (skill,) = ws.skills()
-    monkeypatch.setattr(manifest_mod, "select", lambda _ws, _skill: [SelectedFile("pipe", folder / "pipe")])
+    monkeypatch.setattr(manifest_mod, "select_paths", lambda *_args: [("pipe", str(folder / "pipe"))])
     for use_cache in (True, False):
         with pytest.raises(LocalError, match="pipe: not a regular file"):
             build_manifest(ws, skill, use_cache=use_cache)

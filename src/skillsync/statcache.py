@@ -11,6 +11,11 @@ than that fence; any later edit then moves ctime past the recorded value. On loa
 mtime or ctime is not strictly older than the cache file's own mtime are dropped too (git's rule).
 Such files are simply hashed again next time.
 
+The same file also keeps, per skill, the result of the last selection walk (``listings``): which
+files shipped, and the stamps of everything that walk depended on (each folder it listed, each ignore
+file it read, the selection config). :mod:`skillsync.selection` owns what goes in a listing and when
+it may be reused; this module only stores it and hands out stamps taken once per build.
+
 The file is versioned; a corrupt, foreign or old one is ignored and rebuilt without a word. Writes go
 through :func:`skillsync.atomic.atomic_write_bytes`, so two processes never corrupt it (last writer
 wins, which loses only cache hits, never correctness).
@@ -41,11 +46,22 @@ def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
 class StatCache:
     """The loaded cache of one workspace. Not thread-safe; one per build."""
 
-    def __init__(self, path: Path, entries: dict[str, list[Any]] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        entries: dict[str, list[Any]] | None = None,
+        listings: dict[str, Any] | None = None,
+        written_ns: int = 0,
+    ) -> None:
         self.path = path
         self._entries: dict[str, list[Any]] = entries if entries is not None else {}
+        self._listings: dict[str, Any] = listings if listings is not None else {}
         self._dirty = False
         self._fence: int | None = None
+        # When the loaded file was written (0: nothing loaded). A listing stamp at or after it is racy.
+        self.written_ns = written_ns
+        # Stamps taken during this build, shared by the skills of one build (ancestor folders).
+        self._stamps: dict[str, list[int] | None] = {}
 
     @classmethod
     def load(cls, state_dir: Path) -> StatCache:
@@ -73,7 +89,8 @@ class StatCache:
             }
         except TypeError:  # a non-number where a time should be: not our file
             return cls(path)
-        return cls(path, entries)
+        listings = doc.get("listings")
+        return cls(path, entries, listings if isinstance(listings, dict) else None, written_ns)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -81,6 +98,42 @@ class StatCache:
     def start(self) -> None:
         """Read the filesystem clock before any file is hashed; without it nothing is recorded."""
         self._fence = fs_now(self.path.parent)
+        self._stamps = {}
+
+    @property
+    def fence(self) -> int | None:
+        """The filesystem clock read by :meth:`start` (None: not started, or unreadable)."""
+        return self._fence
+
+    def stamp(self, abs_path: str) -> list[int] | None:
+        """``[mtime_ns, ctime_ns, inode, size]`` of ``abs_path`` (following links), taken once per
+        build; None when it cannot be stat'ed. Anything changed after :meth:`start` gets a stamp that
+        is not older than the fence, so it differs from every stamp a listing was recorded with."""
+        try:
+            return self._stamps[abs_path]
+        except KeyError:
+            pass
+        try:
+            st = os.stat(abs_path)  # noqa: PTH116 - str paths on the warm path
+        except OSError:
+            value = None
+        else:
+            value = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size]
+        self._stamps[abs_path] = value
+        return value
+
+    def listing(self, skill_key: str) -> Any:
+        """The stored listing of one skill (opaque to this module; selection checks it), or None."""
+        return self._listings.get(skill_key)
+
+    def record_listing(self, skill_key: str, value: dict[str, Any] | None) -> None:
+        """Store (or, with None, forget) the listing of one skill."""
+        if value is None:
+            if self._listings.pop(skill_key, None) is not None:
+                self._dirty = True
+        elif self._listings.get(skill_key) != value:
+            self._listings[skill_key] = value
+            self._dirty = True
 
     def lookup(self, key: str, st: os.stat_result) -> str | None:
         """The cached sha256 of ``key`` if its stat is unchanged, else None."""
@@ -130,7 +183,12 @@ class StatCache:
         """Write the cache if anything changed; a cache that cannot be written is silently skipped."""
         if not self._dirty:
             return
-        doc = {"format": CACHE_FORMAT, "version": CACHE_VERSION, "entries": self._entries}
+        doc = {
+            "format": CACHE_FORMAT,
+            "version": CACHE_VERSION,
+            "entries": self._entries,
+            "listings": self._listings,
+        }
         data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         with contextlib.suppress(OSError):
             atomic_write_bytes(self.path, data)
