@@ -164,7 +164,7 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
             )
         else:
             md.problems.append(Problem(YAML, f"invalid YAML: {what}", err_line))
-    except yaml.YAMLError as exc:  # reader errors (control characters) have no mark here
+    except (yaml.YAMLError, UnicodeError, ValueError) as exc:  # reader errors, lone surrogates
         md.fields.clear()
         md.problems.append(Problem(YAML, f"invalid YAML: {' '.join(str(exc).split())[:200]}", None))
 
@@ -215,7 +215,7 @@ def _build(md: SkillMd, events: Any, lines: list[str]) -> None:
             value: Any
             if isinstance(ev, yaml.ScalarEvent):
                 value = ev.value
-                plain = ev.style is None
+                plain = not ev.style
             elif isinstance(ev, yaml.MappingStartEvent):
                 stack.append(({}, [None, 0, False]))
                 continue

@@ -88,8 +88,12 @@ def _links(body: str, first_line: int) -> Iterator[tuple[int, str]]:
         if fenced:
             continue
         seen: set[str] = set()
+        spans: list[tuple[int, int]] = []
         for rx in (_INLINE_LINK, _REF_DEF, _CODE_REF, _BARE_REF):
             for m in rx.finditer(line):
+                if any(a <= m.start() < b for a, b in spans):
+                    continue  # a path inside a link already taken
+                spans.append(m.span())
                 target = m.group(1)
                 if target not in seen:
                     seen.add(target)

@@ -1,0 +1,130 @@
+"""SKILL.md parser: line numbers, hostile input (never a crash or a hang), fuzzing."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillsync import skillmd
+from skillsync.skillmd import parse
+
+
+def kinds(text: str) -> list[str]:
+    return [p.kind for p in parse(text).problems]
+
+
+def test_fields_carry_their_lines_and_body_start() -> None:
+    md = parse("---\nname: a\n\ndescription: >-\n  long\n  text\nlicense: MIT\n---\n# Title\n")
+    assert {k: f.line for k, f in md.fields.items()} == {"name": 2, "description": 4, "license": 7}
+    assert md.data["description"] == "long text"
+    assert md.closed_line == 8 and md.body_line == 9 and md.body == "# Title\n"
+    assert md.fields["name"].plain and not md.fields["description"].plain
+
+
+def test_scalars_stay_text() -> None:
+    md = parse("---\nname: 123\ndescription: yes\nlicense: null\n---\n")
+    assert md.data == {"name": "123", "description": "yes", "license": "null"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "line"),
+    [
+        ("", skillmd.MISSING, 1),
+        ("# no frontmatter\n", skillmd.MISSING, 1),
+        ("---\nname: a\n", skillmd.UNCLOSED, 1),
+        ("---", skillmd.UNCLOSED, 1),
+        ("---\nname: a\nname: b\n---\n", skillmd.DUPLICATE, 3),
+        ("---\na: &x 1\nb: *x\n---\n", skillmd.ALIAS, 2),
+        ("---\nname: !!python/object x\n---\n", skillmd.TAG, 2),
+        ("---\nname: a\nmetadata: {a: b}\n---\n", skillmd.FLOW, 3),
+        ("---\n- a\n---\n", skillmd.NOT_MAPPING, 2),
+        ("---\njust text\n---\n", skillmd.NOT_MAPPING, 2),
+        ("---\n---\n", skillmd.NOT_MAPPING, 2),
+        ("---\nname:\tx\n---\n", skillmd.YAML, 2),
+        ("---\nmetadata:\n\tk: v\n---\n", skillmd.YAML, 3),
+        ("---\nname: a\n- x\n---\n", skillmd.YAML, 3),
+        ("---\nname: a\ndescription: Use when: asked\n---\n", skillmd.NEEDS_QUOTES, 3),
+        ("---\nname: a\ndescription: Use this\n  when: asked\n---\n", skillmd.NEEDS_QUOTES, 3),
+        ("---\nname: a\ndescription: `tool` does x\n---\n", skillmd.NEEDS_QUOTES, 3),
+        ("---\nname: a\ndescription: [beta] does x\n---\n", skillmd.NEEDS_QUOTES, 3),
+        ("---\nname: a\ndescription: *really* good\n---\n", skillmd.NEEDS_QUOTES, 3),
+        ("---\nname: a\ndescription: @here\n---\n", skillmd.NEEDS_QUOTES, 3),
+    ],
+)
+def test_problems_have_kind_and_line(text: str, kind: str, line: int) -> None:
+    problems = parse(text).problems
+    assert [(p.kind, p.line) for p in problems] == [(kind, line)]
+
+
+def test_failed_yaml_leaves_no_partial_fields() -> None:
+    assert parse("---\nname: a\ndescription: x: y\n---\n").fields == {}
+
+
+def test_bom_crlf_and_frontmatter_only() -> None:
+    md = parse("\ufeff---\r\nname: a\r\ndescription: b\r\n---")
+    assert md.bom and md.data == {"name": "a", "description": "b"} and md.problems == []
+    assert md.body == ""
+
+
+def test_closing_line_must_be_exactly_dashes() -> None:
+    md = parse("---\nname: a\ndescription: x --- y\n---\nbody\n")
+    assert md.data["description"] == "x --- y" and md.body == "body\n"
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    bomb = "---\na: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
+        for i in range(20)
+    )
+    problems = parse(bomb + "---\n").problems
+    assert problems[0].kind in (skillmd.ALIAS, skillmd.FLOW)
+    block_bomb = "---\na: &a\n  - x\nb: *a\n---\n"
+    assert kinds(block_bomb) == [skillmd.ALIAS]
+
+
+def test_huge_file_is_capped() -> None:
+    big = "---\n" + "k: v\n" * (skillmd.MAX_FRONTMATTER_CHARS // 4)
+    assert kinds(big) == [skillmd.TOO_LARGE]
+    fine = "---\nname: a\ndescription: b\n---\n" + "x" * (50 * 1024 * 1024)
+    md = parse(fine)
+    assert md.problems == [] and len(md.body) == 50 * 1024 * 1024
+
+
+def test_binary_and_control_bytes_do_not_crash() -> None:
+    md = parse("---\nname: a\x00b\x07\ndescription: \udcff\n---\n")
+    assert [p.kind for p in md.problems] == [skillmd.YAML]
+
+
+def test_deep_nesting_does_not_recurse() -> None:
+    text = "---\n" + "".join(" " * i + "k:\n" for i in range(300)) + " " * 300 + "k: v\n---\n"
+    md = parse(text)
+    assert md.problems == [] and isinstance(md.data["k"], dict)
+
+
+def test_split_lines_keeps_endings() -> None:
+    assert skillmd.split_lines("a\r\nb\nc") == ["a\r\n", "b\n", "c"]
+    assert "".join(skillmd.split_lines("x\n\n")) == "x\n\n"
+
+
+_PIECES = st.sampled_from(
+    ["---", "\n", "\r\n", "name", "description", ":", ": ", " ", "  ", "\t", "-", "- ", "'", '"', "&a", "*a",
+     "!!str", "[", "]", "{", "}", "#", "|", ">-", "?", "\ufeff", "\x00", "é", "x", "a: b", "\\", "%", "@", "`"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_fuzz_never_raises(text: str) -> None:
+    md = parse(text)
+    for p in md.problems:
+        assert p.line is None or p.line >= 1
+    if not md.problems and md.has_frontmatter:
+        assert all(isinstance(f.value, str | list | dict) for f in md.fields.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_fuzz_arbitrary_text(text: str) -> None:
+    parse("---\n" + text + "\n---\n")
+    parse(text)
