@@ -1,0 +1,108 @@
+"""Request plumbing shared by the route modules: auth, body parsing, organization access."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from skillsync.emulator.db import Store, token_digest
+from skillsync.emulator.errors import ApiError, invalid, not_found
+
+DEFAULT_ORG = "default"
+
+
+@dataclass
+class Ctx:
+    store: Store
+    user_id: str
+    limits: dict[str, int]
+
+
+def auth(request: Request) -> Ctx:
+    """Resolve ``Authorization: Bearer <token>`` to a user, or answer 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthorized", "missing bearer token: send 'Authorization: Bearer <key>'")
+    store: Store = request.app.state.store
+    with store.read() as conn:
+        row = conn.execute("SELECT id FROM users WHERE token_sha256 = ?", (token_digest(token),)).fetchone()
+    if row is None:
+        raise ApiError(401, "unauthorized", "invalid API key")
+    return Ctx(store=store, user_id=row["id"], limits=request.app.state.limits)
+
+
+async def json_body(request: Request) -> Any:
+    """The parsed JSON body, read without keeping a second copy on the request object."""
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+    if not buf:
+        raise invalid("request body is empty: expected a JSON object", "invalid_json")
+    try:
+        return json.loads(buf)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise invalid(f"request body is not valid JSON: {exc}", "invalid_json") from None
+
+
+def json_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(422, "validation_error", "request body must be a JSON object")
+    return body
+
+
+def data(payload: Any, pagination: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"data": payload}
+    if pagination is not None:
+        doc["pagination"] = pagination
+    return doc
+
+
+def page(total: int, count: int, limit: int, offset: int) -> dict[str, Any]:
+    return {
+        "total": total,
+        "count": count,
+        "limit": limit,
+        "offset": offset,
+        "has_more": offset + count < total,
+    }
+
+
+def member_org(conn: sqlite3.Connection, user_id: str, org_id: str, *, allow_default: bool) -> sqlite3.Row:
+    """The organization ``org_id`` if the user belongs to it.
+
+    With ``allow_default`` (invites, members, publishers, policy), ``default`` names the user's
+    personal organization and a stranger gets 403. Custom-skill paths do not document ``default``,
+    so there it and any organization the user cannot see are a 404.
+    """
+    if allow_default and org_id == DEFAULT_ORG:
+        row = conn.execute(
+            "SELECT o.* FROM organizations o JOIN members m ON m.organization_id = o.id "
+            "WHERE m.user_id = ? AND o.deleted_at IS NULL ORDER BY o.is_personal DESC, o.created_at LIMIT 1",
+            (user_id,),
+        ).fetchone()
+        if row is None:
+            raise ApiError(403, "forbidden", "you have no organization")
+        return row  # type: ignore[no-any-return]
+    row = conn.execute(
+        "SELECT o.* FROM organizations o JOIN members m ON m.organization_id = o.id "
+        "WHERE o.id = ? AND m.user_id = ? AND o.deleted_at IS NULL",
+        (org_id, user_id),
+    ).fetchone()
+    if row is None:
+        if allow_default:
+            raise ApiError(403, "forbidden", f"you are not a member of organization {org_id}")
+        raise not_found(f"organization {org_id}")
+    return row  # type: ignore[no-any-return]
+
+
+def role_of(conn: sqlite3.Connection, user_id: str, org_id: str) -> str | None:
+    row = conn.execute(
+        "SELECT role FROM members WHERE organization_id = ? AND user_id = ?", (org_id, user_id)
+    ).fetchone()
+    return None if row is None else str(row["role"])
