@@ -23,8 +23,16 @@ def test_backslash_in_a_file_name(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("rel", "bad"),
-    [("a/b.txt", False), ("/a", True), ("a/../b", True), ("a//b", True), ("a\\b", True), ("a\x01", True),
-     ("./a", True), ("a/", True)],
+    [
+        ("a/b.txt", False),
+        ("/a", True),
+        ("a/../b", True),
+        ("a//b", True),
+        ("a\\b", True),
+        ("a\x01", True),
+        ("./a", True),
+        ("a/", True),
+    ],
 )
 def test_path_problem(rel: str, bad: bool) -> None:
     assert (path_problem(rel) is not None) == bad

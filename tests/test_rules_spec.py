@@ -28,7 +28,10 @@ def test_needs_quotes_points_at_the_key_line_with_a_hint(tmp_path: Path) -> None
 
 def test_unknown_fields_each_at_their_line(tmp_path: Path) -> None:
     _skill_md(tmp_path, "s1", "---\nname: s1\nversion: 1\ndescription: d\nauthor: me\n---\n# S\n")
-    assert rules(tmp_path, "spec.") == {("spec.unknown-field", "s1/SKILL.md", 3), ("spec.unknown-field", "s1/SKILL.md", 5)}
+    assert rules(tmp_path, "spec.") == {
+        ("spec.unknown-field", "s1/SKILL.md", 3),
+        ("spec.unknown-field", "s1/SKILL.md", 5),
+    }
 
 
 def test_bom_is_a_warning_only(tmp_path: Path) -> None:
@@ -41,7 +44,8 @@ def test_metadata_and_field_types(tmp_path: Path) -> None:
     _skill_md(
         tmp_path,
         "s1",
-        "---\nname: s1\ndescription: d\nmetadata:\n  a:\n    - x\nlicense:\n  k: v\nallowed-tools:\n  k: v\n---\n# S\n",
+        "---\nname: s1\ndescription: d\nmetadata:\n  a:\n    - x\nlicense:\n  k: v\n"
+        "allowed-tools:\n  k: v\n---\n# S\n",
     )
     assert rules(tmp_path, "spec.") == {
         ("spec.metadata-invalid", "s1/SKILL.md", 4),

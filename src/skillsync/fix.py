@@ -69,16 +69,17 @@ def _quote_span(lines: list[str], problem: skillmd.Problem) -> tuple[list[str], 
         c = contents[i]
         ending = lines[i][len(c) :]
         if i == a:
-            head, value = c[: m.start("value")], m.group("value")
+            head, value, tail = c[: m.start("value")], m.group("value"), c[m.end("value") :]
         else:
-            stripped = c.lstrip(" ")
-            head, value = c[: len(c) - len(stripped)], stripped.rstrip()
+            stripped = c.lstrip(" ").rstrip()
+            start = len(c) - len(c.lstrip(" "))
+            head, value, tail = c[:start], stripped, c[start + len(stripped) :]
         value = value.replace("'", "''")
         if i == a:
             value = "'" + value
         if i == b:
             value = value + "'"
-        out[i] = head + value + ending
+        out[i] = head + value + tail + ending
     return out, folded
 
 
