@@ -164,7 +164,7 @@ def _count_requests(ws_root: Path, fn: Callable[[Any, Any], Any]) -> int:
 def test_noop_status_and_push_cost_one_request(wss: tuple[Cli, Cli, Path, Path]) -> None:
     from skillsync.sync.push import apply_push, plan_push
     from skillsync.sync.state import SyncState
-    from skillsync.sync.status import collect_status
+    from skillsync.sync.status import collect_status, remember
 
     alice, _, a, _ = wss
     for i in range(5):
@@ -174,6 +174,7 @@ def test_noop_status_and_push_cost_one_request(wss: tuple[Cli, Cli, Path, Path])
     async def status(session: Any, ws: Any) -> None:
         got = await collect_status(session, ws, ws.skills(), SyncState.load(ws))
         assert {s.state for s in got} == {"unchanged"}
+        remember(ws, session, got, seen=True)
 
     async def push(session: Any, ws: Any) -> None:
         st = SyncState.load(ws)
