@@ -1,0 +1,66 @@
+"""The shipped pre-commit hook, run by the real `pre-commit` tool against this checkout.
+
+pre-commit clones this repository at HEAD, so the hook files must be committed. One hook
+installation serves both the refused and the accepted commit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git, write_skill
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def test_hook_manifest_is_shipped() -> None:
+    import yaml
+
+    (hook,) = yaml.safe_load((CHECKOUT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "skillsync-validate" and hook["language"] == "python"
+    assert hook["pass_filenames"] is True and hook["entry"] == "skillsync validate"
+
+
+@pytest.mark.slow
+def test_bad_commit_refused_good_commit_passes(tmp_path: Path) -> None:
+    pre_commit = Path(sys.executable).with_name("pre-commit")
+    if not pre_commit.exists():
+        found = shutil.which("pre-commit")
+        if found is None:
+            pytest.skip("pre-commit is not installed")
+        pre_commit = Path(found)
+    rev = git(CHECKOUT, "rev-parse", "HEAD").strip()
+    repo = tmp_path / "skills-repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {CHECKOUT}\n    rev: {rev}\n    hooks:\n      - id: skillsync-validate\n"
+    )
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    subprocess.run([str(pre_commit), "install"], cwd=repo, env=env, check=True, capture_output=True)
+
+    bad = repo / "skills" / "report"
+    bad.mkdir(parents=True)
+    (bad / "SKILL.md").write_text("---\nname: report\ndescription: Use when: asked\n---\n# Report\n")
+    (repo / "README.md").write_text("outside every skill\n")
+    git(repo, "add", "-A")
+    refused = subprocess.run(
+        ["git", "commit", "-q", "-m", "bad"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "spec.needs-quotes" in output and "skills/report/SKILL.md:3" in output
+
+    write_skill(repo, "skills/report", description="'Use when: asked'", body="# Report\n")
+    git(repo, "add", "-A")
+    accepted = subprocess.run(
+        ["git", "commit", "-q", "-m", "good"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert git(repo, "log", "--format=%s").split() == ["good"]
