@@ -16,9 +16,8 @@ import pytest
 
 from skillsync.remote import credentials
 from tests.conftest import Cli
-from tests.test_remote_client import HAVE_REGISTRY, TOKEN, serve
-
-pytestmark = pytest.mark.skipif(not HAVE_REGISTRY, reason="skillsync.emulator.create_app not available")
+from tests.emulator_server import serve_app as serve
+from tests.test_remote_client import TOKEN
 
 
 class Server:

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import email.utils
 import hashlib
 import io
 import json
 import socket
 import tarfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from skillsync import emulator
 from skillsync.errors import LocalError, RemoteError
 from skillsync.remote import models
 from skillsync.remote.body import StreamedJsonBody, UploadFile, b64_length, create_skill_body, revision_body
@@ -39,6 +37,7 @@ from skillsync.remote.errors import (
     RequestTimeout,
     ServerError,
 )
+from tests.emulator_server import serve_app
 
 KEY = "seren_secretkey_0123456789abcdef"
 
@@ -266,37 +265,10 @@ def test_non_json_and_envelope_errors_are_remote_errors() -> None:
 
 # -- integration: the local registry over real loopback HTTP and in process ------------------------
 
-try:
-    from skillsync import emulator
-
-    HAVE_REGISTRY = hasattr(emulator, "create_app")
-except ImportError:  # pragma: no cover
-    HAVE_REGISTRY = False
-needs_registry = pytest.mark.skipif(not HAVE_REGISTRY, reason="skillsync.emulator.create_app not available")
 TOKEN = "seren_test_token_for_the_registry_0001"
 
 
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` with uvicorn on 127.0.0.1, port 0, in a thread; yield its base URL."""
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="auto")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+serve = serve_app  # uvicorn on 127.0.0.1, port 0, in a thread; yields the base URL
 
 
 class Registry:
@@ -374,7 +346,6 @@ async def _lifecycle(client: SerenClient, files: list[UploadFile], tmp_path: Pat
         await client.get_custom_skill(org.id, "00000000-0000-4000-8000-000000000000")
 
 
-@needs_registry
 def test_lifecycle_over_loopback_http(registry: Registry, tmp_path: Path) -> None:
     files = _skill_files(tmp_path / "skill")
 
@@ -383,11 +354,10 @@ def test_lifecycle_over_loopback_http(registry: Registry, tmp_path: Path) -> Non
             await _lifecycle(client, files, tmp_path)
             return client.request_count
 
-    assert asyncio.run(go()) == 16  # one HTTP request per call, no retries
+    assert asyncio.run(go()) == 14  # one HTTP request per call, no retries
     assert registry.sleeps == []
 
 
-@needs_registry
 def test_lifecycle_through_the_embedded_registry(tmp_path: Path) -> None:
     from skillsync.remote import open_remote
     from skillsync.workspace import open_workspace
@@ -414,7 +384,6 @@ def test_lifecycle_through_the_embedded_registry(tmp_path: Path) -> None:
     assert asyncio.run(again()) == (org_id, 1)
 
 
-@needs_registry
 def test_latency_within_the_timeout_succeeds(registry: Registry) -> None:
     registry.fault("GET /organizations", mode="latency", latency_ms=50)
 
@@ -426,9 +395,8 @@ def test_latency_within_the_timeout_succeeds(registry: Registry) -> None:
     assert asyncio.run(go()) == 1
 
 
-@needs_registry
 def test_latency_beyond_the_timeout_is_request_timeout(registry: Registry) -> None:
-    registry.fault("GET /organizations", mode="latency", latency_ms=3000)
+    registry.fault("GET /organizations", mode="latency", latency_ms=1000)
 
     async def go() -> None:
         async with registry.client(timeout=0.2, retries=1) as client:
@@ -439,7 +407,6 @@ def test_latency_beyond_the_timeout_is_request_timeout(registry: Registry) -> No
     assert len(registry.sleeps) == 1  # a GET that timed out is retried
 
 
-@needs_registry
 def test_get_503_then_success_is_retried_with_backoff(registry: Registry) -> None:
     registry.fault("GET /organizations", mode="error", status=503, times=2)
 
@@ -452,7 +419,6 @@ def test_get_503_then_success_is_retried_with_backoff(registry: Registry) -> Non
     assert registry.sleeps == [0.25, 0.5]  # full jitter with rand=0.5: 0.5 * 0.5 * 2**attempt
 
 
-@needs_registry
 def test_429_retry_after_is_honoured(registry: Registry) -> None:
     registry.fault("GET /organizations", mode="error", status=429, retry_after=7, times=1)
 
@@ -465,7 +431,6 @@ def test_429_retry_after_is_honoured(registry: Registry) -> None:
     assert registry.sleeps == [7.0]
 
 
-@needs_registry
 def test_patch_is_retried_but_post_is_not(registry: Registry, tmp_path: Path) -> None:
     files = _skill_files(tmp_path / "skill")
 
@@ -493,7 +458,6 @@ def test_patch_is_retried_but_post_is_not(registry: Registry, tmp_path: Path) ->
     assert len(registry.sleeps) == 1
 
 
-@needs_registry
 def test_dropped_connection_is_network_error(registry: Registry) -> None:
     registry.fault("GET /organizations", mode="drop")
 
@@ -506,7 +470,6 @@ def test_dropped_connection_is_network_error(registry: Registry) -> None:
     assert asyncio.run(go()) == 3
 
 
-@needs_registry
 def test_commit_then_drop_on_post_is_not_retried(registry: Registry, tmp_path: Path) -> None:
     files = _skill_files(tmp_path / "skill")
 
@@ -528,7 +491,6 @@ def test_commit_then_drop_on_post_is_not_retried(registry: Registry, tmp_path: P
     assert registry.sleeps == []
 
 
-@needs_registry
 def test_drop_through_the_embedded_transport_is_network_error(tmp_path: Path) -> None:
     from skillsync.remote.remotes import make_client, resolve_remote
     from skillsync.workspace import open_workspace
@@ -546,7 +508,6 @@ def test_drop_through_the_embedded_transport_is_network_error(tmp_path: Path) ->
         asyncio.run(go())
 
 
-@needs_registry
 def test_wrong_key_is_authentication_error(registry: Registry) -> None:
     async def go() -> None:
         async with registry.client(key="seren_wrong_key_123456") as client:
@@ -559,7 +520,6 @@ def test_wrong_key_is_authentication_error(registry: Registry) -> None:
     assert registry.sleeps == []
 
 
-@needs_registry
 def test_unreachable_host_names_the_host() -> None:
     with socket.socket() as sock:  # a loopback port with nothing listening
         sock.bind(("127.0.0.1", 0))
@@ -580,22 +540,49 @@ def test_unreachable_host_names_the_host() -> None:
     assert len(sleeps) == 2
 
 
-@needs_registry
-def test_payouts_are_paged(registry: Registry) -> None:
-    """list_payouts follows limit/offset until has_more is false (empty registry: one page)."""
+def test_read_side_and_payout_paging(tmp_path: Path) -> None:
+    """list_payouts follows limit/offset pages until has_more is false; the mirror's reads parse."""
+    seed = {
+        "users": [{"email": "me@example.test", "token": TOKEN}],
+        "organizations": [
+            {
+                "slug": "team",
+                "name": "Team",
+                "owner": "me@example.test",
+                "invites": [{"email": "new@example.test"}],
+                "publishers": [
+                    {
+                        "slug": "pub-one",
+                        "name": "Pub One",
+                        "wallet_address": "0x1234567890123456789012345678901234567890",
+                        "wallet_network_id": "base",
+                        "publisher_category": "integration",
+                        "earnings": [{"total_revenue_atomic": 5000000}],
+                        "payouts": [{"amount_atomic": 1000 + i} for i in range(5)],
+                    }
+                ],
+            }
+        ],
+    }
+    app = emulator.create_app(tmp_path / "seeded.sqlite3", tokens=[TOKEN], seed=seed)
 
-    async def go() -> tuple[int, int]:
-        async with registry.client() as client:
-            org = (await client.list_organizations())[0]
-            assert await client.list_members(org.id)
-            await client.list_invites(org.id)
-            await client.get_private_chat_policy(org.id)
-            pubs = await client.list_publishers(org.id)
+    async def go(url: str) -> tuple[list[int], int, int]:
+        async with SerenClient(url, TOKEN, remote="test") as client:
+            team = next(o for o in await client.list_organizations() if o.slug == "team")
+            assert [m.email for m in await client.list_members(team.id)] == ["me@example.test"]
+            assert [i.email for i in await client.list_invites(team.id)] == ["new@example.test"]
+            assert (await client.get_private_chat_policy(team.id)).organization_id == team.id
+            (pub,) = await client.list_publishers(team.id)
+            assert (await client.get_publisher(team.id, pub.id)).slug == "pub-one"
+            assert [e.publisher_id for e in await client.get_publisher_earnings(team.id, pub.id)] == [pub.id]
             before = client.request_count
-            total = 0
-            for pub in pubs:
-                total += len(await client.list_payouts(org.id, pub.id, page_size=1))
-            return total, client.request_count - before
+            payouts = await client.list_payouts(team.id, pub.id, page_size=2)
+            paged_requests = client.request_count - before
+            everything = await client.list_payouts(team.id, pub.id)
+            return sorted(p.amount_atomic for p in payouts), paged_requests, len(everything)
 
-    total, requests = asyncio.run(go())
-    assert requests >= total
+    with serve(app) as url:
+        amounts, requests, total = asyncio.run(go(url))
+    assert amounts == [1000, 1001, 1002, 1003, 1004]
+    assert requests == 3  # pages of 2, 2, 1
+    assert total == 5

@@ -228,24 +228,24 @@ def make_client(
     env: Mapping[str, str] | None = None,
     **options: Any,
 ) -> SerenClient:
-    """A :class:`SerenClient` for ``remote``: in process for the embedded one, else over HTTP."""
+    """A :class:`SerenClient` for ``remote``: in process for the embedded one, else over HTTP.
+
+    ``options`` go to :class:`SerenClient` and win over the remote's timeout and retries."""
+    settings: dict[str, Any] = {"timeout": remote.timeout, "retries": remote.retries, **options}
     if remote.url is None:
         token = local_token(state_dir)
+        transport = embedded_transport(state_dir, token)
         return SerenClient(
             LOCAL_BASE_URL,
             token,
             remote=remote.name,
             host="the embedded registry",
-            timeout=remote.timeout,
-            retries=remote.retries,
-            transport=embedded_transport(state_dir, token),
-            **options,
+            transport=transport,
+            **settings,
         )
     if key is None:
         key, _ = api_key(remote, env)
-    return SerenClient(
-        remote.url, key, remote=remote.name, timeout=remote.timeout, retries=remote.retries, **options
-    )
+    return SerenClient(remote.url, key, remote=remote.name, **settings)
 
 
 def is_uuid(value: str) -> bool:
