@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from skillsync.manifest import build_manifest
@@ -22,6 +23,7 @@ from tests.conftest import Cli, write_skill
 
 TOKEN = "seren_crashtest_00112233445566778899"
 SKILLS = [f"crash-{i}" for i in range(4)]
+ROUNDS = 8
 
 
 def _serve_available() -> bool:
@@ -83,13 +85,24 @@ def test_push_killed_at_random_moments_converges(
     for slug in SKILLS:
         write_skill(ws, slug, extra={"assets/blob.bin": os.urandom(300_000)})
     env = {**os.environ, "SEREN_API_KEY": TOKEN}
+    slow = [
+        {"route": route, "mode": "latency", "latency_ms": 250}
+        for route in (
+            "POST /organizations/{organization_id}/custom-skills",
+            "POST /organizations/{organization_id}/custom-skills/{skill_id}/revisions",
+        )
+    ]
+    answer = httpx.put(f"{served}/_emulator/faults", json=slow, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 200, answer.text
     rnd = random.Random(7)
-    cmd = [sys.executable, "-m", "skillsync", "push", "--yes", "--jobs", "2"]
-    for round_ in range(6):
+    cmd = [sys.executable, "-m", "skillsync", "push", "--yes", "--jobs", "1"]
+    for round_ in range(ROUNDS):
         if round_:
             _edit(ws, round_, rnd)
         proc = subprocess.Popen(cmd, cwd=ws, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(0.05, 1.2))
+        # the POSTs are slowed down (below), so most kills land while uploads are in flight or just
+        # after the server committed; some land earlier (start-up, plan) or later (state writes)
+        time.sleep(rnd.uniform(0.4, 1.8))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     done = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True, timeout=120)
