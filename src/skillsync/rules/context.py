@@ -21,11 +21,15 @@ class FileInfo:
     path: str
     size: int
     mode: int
-    data: bytes  # the first READ_CAP bytes
+    data: bytes  # the first READ_CAP bytes of a text file; of a binary file, the first BINARY_SNIFF
 
     @cached_property
     def binary(self) -> bool:
         return b"\0" in self.data[:BINARY_SNIFF]
+
+    @cached_property
+    def is_utf8(self) -> bool:
+        return self.data.isascii() or self.utf8 is not None  # ASCII: valid UTF-8, no decoding
 
     @cached_property
     def utf8(self) -> str | None:
@@ -51,7 +55,9 @@ class SkillContext:
             path = str(f.path)
             st = os.stat(path)  # noqa: PTH116
             with open(path, "rb") as fh:  # noqa: PTH123 - str paths on the hot loop
-                data = fh.read(READ_CAP)
+                data = fh.read(BINARY_SNIFF)
+                if b"\0" not in data and len(data) == BINARY_SNIFF:
+                    data += fh.read(READ_CAP - BINARY_SNIFF)  # text: read it all for the scans
             ctx.files.append(FileInfo(f.rel, path, st.st_size, st.st_mode, data))
         return ctx
 

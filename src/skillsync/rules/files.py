@@ -132,7 +132,7 @@ def check(ctx: SkillContext) -> Iterator[Finding]:
                     "SKILL.md is " + ("binary" if f.binary else "not valid UTF-8 text"),
                     "save it as UTF-8 text",
                 )
-        elif not f.binary and f.utf8 is None and posixpath.splitext(f.rel)[1].lower() in TEXT_EXTENSIONS:
+        elif not f.binary and not f.is_utf8 and posixpath.splitext(f.rel)[1].lower() in TEXT_EXTENSIONS:
             yield Finding(
                 "files.not-utf8",
                 f.rel,

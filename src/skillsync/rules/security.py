@@ -14,28 +14,26 @@ from collections.abc import Iterator
 from skillsync.rules import Finding
 from skillsync.rules.context import SkillContext
 
-# (rule id, what it is, pattern): patterns are bytes regexes anchored on a distinctive literal.
-_PATTERNS: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
-    ("security.seren-key", "Seren API key", re.compile(rb"seren_[A-Za-z0-9_\-]{16,}")),
-    (
-        "security.aws-key",
-        "AWS access key id",
-        re.compile(rb"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])"),
-    ),
+# (rule id, what it is, literal that every match starts with, pattern). The literal gates the
+# regex with a fast substring search: a regex without a literal prefix scans ~20x slower.
+_PATTERNS: tuple[tuple[str, str, bytes, re.Pattern[bytes]], ...] = (
+    ("security.seren-key", "Seren API key", b"seren_", re.compile(rb"seren_[A-Za-z0-9_\-]{16,}")),
+    ("security.aws-key", "AWS access key id", b"AKIA", re.compile(rb"AKIA[0-9A-Z]{16}(?![A-Z0-9])")),
+    ("security.aws-key", "AWS access key id", b"ASIA", re.compile(rb"ASIA[0-9A-Z]{16}(?![A-Z0-9])")),
     (
         "security.private-key",
         "private key block",
+        b"-----BEGIN ",
         re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
     ),
-    (
-        "security.github-token",
-        "GitHub token",
-        re.compile(rb"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
-    ),
+    ("security.github-token", "GitHub token", b"gh", re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}")),
+    ("security.github-token", "GitHub token", b"github_pat_", re.compile(rb"github_pat_[A-Za-z0-9_]{22,}")),
+    ("security.slack-token", "Slack token", b"xox", re.compile(rb"xox[abposr]-[A-Za-z0-9-]{10,}")),
     (
         "security.slack-token",
-        "Slack token",
-        re.compile(rb"(?:xox[abposr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/T[A-Za-z0-9_/]+)"),
+        "Slack webhook URL",
+        b"hooks.slack.com/services/",
+        re.compile(rb"hooks\.slack\.com/services/T[A-Za-z0-9_/]+"),
     ),
 )
 # NAME = value, NAME: value, "NAME": "value" with NAME ending in KEY/TOKEN/SECRET/PASSWORD.
@@ -43,7 +41,8 @@ _GENERIC = re.compile(
     rb"(?i)([A-Za-z0-9_.\-]*(?:key|token|secret|passwd|password))[\"']?[ \t]*(?::|=|:=)[ \t]*"
     rb"[\"']?([A-Za-z0-9+/_\-.=~]{16,})"
 )
-_PREFILTER = re.compile(rb"(?i)key|token|secret|passw")
+_UPPER_DIGITS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_NAME_WORDS = (b"key", b"token", b"secret", b"passw")
 _PLACEHOLDERS = (b"example", b"xxxx", b"your", b"changeme", b"placeholder", b"dummy", b"redacted", b"****")
 MIN_ENTROPY = 3.5  # bits per character; random base64/hex keys are well above, words below
 
@@ -65,12 +64,17 @@ def _seren_like(value: bytes) -> bool:
 
 def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
     """(rule id, kind, byte offset) of each likely secret in ``data``."""
-    for rule, kind, rx in _PATTERNS:
+    for rule, kind, literal, rx in _PATTERNS:
+        if literal not in data:
+            continue
         for m in rx.finditer(data):
+            if rule == "security.aws-key" and m.start() and data[m.start() - 1] in _UPPER_DIGITS:
+                continue  # inside a longer token
             if rule == "security.seren-key" and not _seren_like(m.group(0)):
                 continue
             yield rule, kind, m.start()
-    if _PREFILTER.search(data) is None:
+    low = data.lower()
+    if not any(w in low for w in _NAME_WORDS):
         return
     for m in _GENERIC.finditer(data):
         value = m.group(2)
