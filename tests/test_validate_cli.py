@@ -199,3 +199,29 @@ def test_validate_does_not_import_network_or_server_modules(tmp_path: Path) -> N
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "BAD [] RC 0" in out
+
+
+HOSTILE = {
+    "unclosed": (b"---\nname: hh\ndescription: d\n", "spec.frontmatter-unclosed"),
+    "bom-crlf-tabs": (b"\xef\xbb\xbf---\r\nname:\thh\r\n---\r\n", "spec.yaml-invalid"),
+    "alias-bomb": (b"---\na: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n---\n", "spec.yaml-alias"),
+    "not-mapping": (b"---\n- a\n- b\n---\n", "spec.frontmatter-not-mapping"),
+    "duplicate": (b"---\nname: hh\nname: hh\ndescription: d\n---\n", "spec.yaml-duplicate-key"),
+    "binary": (b"---\nname: hh\x00\xff\xfe\ndescription: d\n---\n", "files.skill-md-encoding"),
+    "frontmatter-only": (b"---\nname: hh\ndescription: d\n---", "seren.display-name"),
+    "huge": (
+        b"---\nname: hh\ndescription: d\n---\n# H\n" + b"word " * (10 * 1024 * 1024),
+        "files.body-too-long",
+    ),
+}
+
+
+def test_hostile_skill_md_gives_findings_not_crashes(tmp_path: Path) -> None:
+    for case, (content, rule) in HOSTILE.items():
+        folder = tmp_path / case / "hh"
+        folder.mkdir(parents=True)
+        (folder / "SKILL.md").write_bytes(content)
+        result = Cli(folder.parent)("validate", "--json")
+        assert result.exit_code in (0, 1), (case, result.output)
+        rules = {f["rule"] for s in json.loads(result.output)["skills"] for f in s["findings"]}
+        assert rule in rules, (case, rules)
