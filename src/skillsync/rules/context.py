@@ -53,8 +53,8 @@ class SkillContext:
         ctx = cls(ws, skill, selected)
         for f in selected:
             path = str(f.path)
-            st = os.stat(path)  # noqa: PTH116
             with open(path, "rb") as fh:  # noqa: PTH123 - str paths on the hot loop
+                st = os.fstat(fh.fileno())
                 data = fh.read(BINARY_SNIFF)
                 if b"\0" not in data and len(data) == BINARY_SNIFF:
                     data += fh.read(READ_CAP - BINARY_SNIFF)  # text: read it all for the scans

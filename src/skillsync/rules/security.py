@@ -15,7 +15,8 @@ from skillsync.rules import Finding
 from skillsync.rules.context import SkillContext
 
 # (rule id, what it is, literal that every match starts with, pattern). The literal gates the
-# regex with a fast substring search: a regex without a literal prefix scans ~20x slower.
+# regex with a fast substring search: a regex without a literal prefix scans ~20x slower. Before
+# that, one-byte gates (memchr speed) skip patterns whose required character is absent.
 _PATTERNS: tuple[tuple[str, str, bytes, re.Pattern[bytes]], ...] = (
     ("security.seren-key", "Seren API key", b"seren_", re.compile(rb"seren_[A-Za-z0-9_\-]{16,}")),
     ("security.aws-key", "AWS access key id", b"AKIA", re.compile(rb"AKIA[0-9A-Z]{16}(?![A-Z0-9])")),
@@ -41,6 +42,8 @@ _GENERIC = re.compile(
     rb"(?i)([A-Za-z0-9_.\-]*(?:key|token|secret|passwd|password))[\"']?[ \t]*(?::|=|:=)[ \t]*"
     rb"[\"']?([A-Za-z0-9+/_\-.=~]{16,})"
 )
+# A byte each pattern needs, checked first (memchr speed): skips the slower substring search.
+_GATES = {b"seren_": b"_", b"gh": b"_", b"github_pat_": b"_", b"xox": b"-", b"-----BEGIN ": b"-"}
 _UPPER_DIGITS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _NAME_WORDS = (b"key", b"token", b"secret", b"passw")
 _PLACEHOLDERS = (b"example", b"xxxx", b"your", b"changeme", b"placeholder", b"dummy", b"redacted", b"****")
@@ -64,8 +67,10 @@ def _seren_like(value: bytes) -> bool:
 
 def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
     """(rule id, kind, byte offset) of each likely secret in ``data``."""
+    present = {c: c in data for c in (b"_", b"-", b"=", b":")}
     for rule, kind, literal, rx in _PATTERNS:
-        if literal not in data:
+        gate = _GATES.get(literal)
+        if (gate is not None and not present[gate]) or literal not in data:
             continue
         for m in rx.finditer(data):
             if rule == "security.aws-key" and m.start() and data[m.start() - 1] in _UPPER_DIGITS:
@@ -73,6 +78,8 @@ def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
             if rule == "security.seren-key" and not _seren_like(m.group(0)):
                 continue
             yield rule, kind, m.start()
+    if not (present[b"="] or present[b":"]):
+        return  # no assignment anywhere
     low = data.lower()
     if not any(w in low for w in _NAME_WORDS):
         return
