@@ -169,3 +169,13 @@ def test_whoami_defaults_to_the_embedded_registry(tmp_path: Path) -> None:
     assert token not in result.output
     again = json.loads(Cli(tmp_path)("whoami", "--json").output)
     assert again["organization"] == doc["organization"]  # same token, same user, same org
+
+
+def test_whoami_refreshes_the_org_cache(tmp_path: Path) -> None:
+    cache = tmp_path / ".skillsync" / "org-cache.json"
+    doc = json.loads(Cli(tmp_path)("whoami", "--json").output)
+    entries = json.loads(cache.read_text())
+    assert list(entries.values()) == [doc["organization"]]
+    cache.write_text(json.dumps(dict.fromkeys(entries, "stale-id")))
+    Cli(tmp_path)("whoami")
+    assert list(json.loads(cache.read_text()).values()) == [doc["organization"]]

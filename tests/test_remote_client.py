@@ -586,3 +586,23 @@ def test_read_side_and_payout_paging(tmp_path: Path) -> None:
     assert amounts == [1000, 1001, 1002, 1003, 1004]
     assert requests == 3  # pages of 2, 2, 1
     assert total == 5
+
+
+def test_a_failing_download_destination_is_a_local_error(registry: Registry, tmp_path: Path) -> None:
+    files = _skill_files(tmp_path / "skill")
+
+    class Full(io.RawIOBase):
+        def write(self, _b: Any) -> int:
+            raise OSError(28, "No space left on device")
+
+    async def go() -> None:
+        async with registry.client() as client:
+            org = (await client.list_organizations())[0]
+            skill = await client.create_custom_skill(
+                org.id, slug="dl", display_name="D", description=None, files=files
+            )
+            assert skill.latest_revision_id is not None
+            await client.download_bundle(org.id, skill.id, skill.latest_revision_id, Full())
+
+    with pytest.raises(LocalError, match="No space left on device"):
+        asyncio.run(go())

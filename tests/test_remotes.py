@@ -172,7 +172,10 @@ def test_org_resolution() -> None:
 
 def test_org_cache_keys_by_account_without_storing_the_key(tmp_path: Path) -> None:
     remote = resolve_remote(cfg(), "seren", env={})
-    cache = OrgCache(tmp_path)
+    cache = OrgCache(tmp_path / ".skillsync")
+    cache.put("x", "y")
+    assert not (tmp_path / ".skillsync").exists()  # no state folder, no cache file
+    (tmp_path / ".skillsync").mkdir()
     a, b = OrgCache.entry(remote, None, "seren_key_a"), OrgCache.entry(remote, None, "seren_key_b")
     assert a != b
     cache.put(a, "org-a")

@@ -147,7 +147,9 @@ def whoami_command(remote: str | None, org: str | None, as_json: bool) -> int:
     from skillsync.remote import credentials
     from skillsync.remote.remotes import (
         LOCAL_TOKEN_FILE,
+        OrgCache,
         api_key,
+        local_token,
         make_client,
         pick_organization,
         resolve_remote,
@@ -173,6 +175,9 @@ def whoami_command(remote: str | None, org: str | None, as_json: bool) -> int:
         selected = pick_organization(orgs, resolved.org, resolved.name).id
     except UsageError as exc:
         selected, problem = None, str(exc)
+    else:  # refresh the cached id that networked commands use (a renamed or moved org heals here)
+        cache_key = key if key is not None else local_token(ws.state_dir)
+        OrgCache(ws.state_dir).put(OrgCache.entry(resolved, resolved.org, cache_key), selected)
     if as_json:
         emit_json(
             {

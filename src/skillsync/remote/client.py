@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from skillsync import __version__
-from skillsync.errors import RemoteError
+from skillsync.errors import LocalError, RemoteError
 from skillsync.redact import redact
 from skillsync.remote.body import StreamedJsonBody, UploadFile, create_skill_body, revision_body
 from skillsync.remote.errors import ApiError, NetworkError, RequestTimeout, error_class
@@ -350,7 +350,7 @@ class SerenClient:
                 if response.is_success:
                     try:
                         yield response
-                    except (httpx.HTTPError, OSError) as exc:
+                    except httpx.HTTPError as exc:  # reading the body; OSError there is the caller's own
                         raise self._transport_error(exc, method, shown) from exc
                     finally:
                         await response.aclose()
@@ -551,7 +551,10 @@ class SerenClient:
         written = 0
         async with self._open(method, url_path) as response:
             async for chunk in response.aiter_raw():
-                dest.write(chunk)
+                try:
+                    dest.write(chunk)
+                except OSError as exc:
+                    raise LocalError(f"cannot write the downloaded bundle: {exc.strerror or exc}") from None
                 written += len(chunk)
         return written
 

@@ -302,6 +302,9 @@ class OrgCache:
         return self._read().get(entry)
 
     def put(self, entry: str, org_id: str) -> None:
+        """Remember ``org_id``; only in an existing state folder (a cache never litters a folder)."""
+        if not self.path.parent.is_dir():
+            return
         doc = self._read()
         if doc.get(entry) == org_id:
             return
