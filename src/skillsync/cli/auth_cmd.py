@@ -14,9 +14,14 @@ from typing import Any
 import click
 
 from skillsync.cli.common import echo_err, emit_json, json_option, state
-from skillsync.cli.remote_opts import remote_option, remote_options
+from skillsync.cli.remote_opts import remote_options
 from skillsync.config import Config
 from skillsync.errors import UsageError
+
+LOGIN_REMOTE_HELP = (
+    "Remote whose key to store or forget: 'seren' or a [remotes.NAME] from skillsync.toml. "
+    "Default: the default remote when it is not the embedded 'local', else seren."
+)
 
 
 def _login_remote(config: Config, name: str | None) -> str:
@@ -57,7 +62,7 @@ def _org_rows(orgs: list[Any], selected: str | None) -> list[dict[str, Any]]:
 
 
 @click.command("login")
-@remote_option
+@click.option("--remote", default=None, metavar="NAME", help=LOGIN_REMOTE_HELP)
 @click.option(
     "--with-key-stdin",
     "key_stdin",
@@ -104,14 +109,14 @@ def login_command(remote: str | None, key_stdin: bool, as_json: bool) -> int:
         return 0
     click.echo(f"Logged in to {resolved.display()}: key stored in {path}")
     for o in orgs:
-        click.echo(f"  {o.slug}  {o.id}{'  (personal)' if o.is_personal else ''}")
+        click.echo(f"  {o.slug}  {o.id}{'  [personal]' if o.is_personal else ''}  {o.name}")
     if env_note:
         echo_err("skillsync: note: SEREN_API_KEY is set and takes precedence over the stored key")
     return 0
 
 
 @click.command("logout")
-@remote_option
+@click.option("--remote", default=None, metavar="NAME", help=LOGIN_REMOTE_HELP)
 @json_option
 def logout_command(remote: str | None, as_json: bool) -> int:
     """Forget the stored API key of a remote (default: seren). Doing it twice is harmless."""
@@ -195,8 +200,8 @@ def whoami_command(remote: str | None, org: str | None, as_json: bool) -> int:
     click.echo("organizations:")
     for row in _org_rows(orgs, selected):
         mark = "*" if row["selected"] else " "
-        personal = "  (personal)" if row["is_personal"] else ""
-        click.echo(f"  {mark} {row['slug']}  {row['id']}  {row['name']}{personal}")
+        personal = "  [personal]" if row["is_personal"] else ""
+        click.echo(f"  {mark} {row['slug']}  {row['id']}{personal}  {row['name']}")
     if problem:
         echo_err(f"skillsync: warning: {problem}")
     return 0

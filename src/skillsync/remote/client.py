@@ -282,7 +282,7 @@ class SerenClient:
                 remote=self.remote, method=method, url=url, host=self.host, timeout=self.timeout
             )
         if isinstance(exc, httpx.ConnectError):
-            reason = f"connection failed ({redact(str(exc)) or type(exc).__name__})"
+            reason = f"connection failed: {redact(str(exc)) or type(exc).__name__}"
         elif isinstance(
             exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError | ConnectionError
         ):

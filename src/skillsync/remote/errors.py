@@ -101,7 +101,7 @@ class NetworkError(RemoteError):
         self.host = host
         super().__init__(
             redact(f"{remote}: cannot reach {host}: {reason} ({method} {url})"),
-            hint="check the network and the remote URL (skillsync whoami)",
+            hint="check the network and the remote URL; `skillsync whoami` shows it",
         )
 
 
