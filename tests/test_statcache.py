@@ -6,17 +6,22 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillsync import statcache
+from skillsync import selection, statcache
+from skillsync.errors import LocalError
 from skillsync.manifest import build_manifest, build_manifests
+from skillsync.selection import select
 from skillsync.statcache import CACHE_FILE, StatCache
-from skillsync.workspace import open_workspace
+from skillsync.workspace import Skill, Workspace, open_workspace
 from tests.conftest import write_skill
 
 NAMES = ["SKILL.md", "a.txt", "sub/b.txt", "sub/deep/c.bin"]
@@ -234,3 +239,254 @@ def test_malformed_hash_in_cache_is_never_used(tmp_path: Path) -> None:
         doc = {"format": "skillsync-statcache", "version": 1, "entries": {"skills/demo/SKILL.md": entry}}
         cache_path.write_text(json.dumps(doc))
         assert build_manifest(ws, skill).digest == expected
+
+
+# --- the listing cache: a warm select/digest equals a cold one whatever changed ----------------------
+
+TREE_FILES = ["a.txt", "b.md", "sub/c.txt", "sub/deep/d.bin", "other/e.txt", "build/f.log", ".env", "x.swp"]
+TREE_DIRS = ["sub", "sub/deep", "other", "build", "new"]
+IGNORE_DIRS = ["", "skills", "skills/demo", "skills/demo/sub", "skills/demo/other"]  # workspace-relative
+IGNORE_LINES = ["*.txt", "*.bin", "*.log", "*.md", "sub/", "deep", "!c.txt", "build/", "other", "!*.txt", "*"]
+
+tree_ops = st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(TREE_FILES), st.binary(max_size=20), st.booleans()),
+    st.tuples(st.just("same_size_same_mtime"), st.sampled_from(TREE_FILES)),
+    st.tuples(st.just("delete"), st.sampled_from(TREE_FILES), st.booleans()),
+    st.tuples(st.just("rename"), st.sampled_from(TREE_FILES), st.sampled_from(TREE_FILES), st.booleans()),
+    st.tuples(st.just("rmtree"), st.sampled_from(TREE_DIRS)),
+    st.tuples(st.just("rename_dir"), st.sampled_from(TREE_DIRS), st.sampled_from(TREE_DIRS)),
+    st.tuples(
+        st.just("ignore"),
+        st.sampled_from(IGNORE_DIRS),
+        st.sampled_from([".gitignore", ".skillignore"]),
+        st.lists(st.sampled_from(IGNORE_LINES), max_size=3),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("symlink"),
+        st.sampled_from(TREE_FILES),
+        st.sampled_from(["a.txt", "sub", "build/f.log", "sub/deep", "../x"]),
+    ),
+)
+
+
+def _keep_mtime(path: Path, keep: bool) -> tuple[Path, int] | None:
+    """Remember a folder's mtime so it can be put back (an edit within one coarse timestamp tick)."""
+    return (path, path.stat().st_mtime_ns) if keep and path.is_dir() else None
+
+
+def _restore(saved: tuple[Path, int] | None) -> None:
+    if saved is not None and saved[0].is_dir():
+        os.utime(saved[0], ns=(saved[1], saved[1]))
+
+
+def _same_size_edit(path: Path, data: bytes) -> None:
+    """Rewrite ``path`` with ``data`` cut or padded to its old size, then put its mtime back."""
+    old = path.stat()
+    size = old.st_size
+    path.write_bytes((data + b"\n" * size)[:size])
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+
+
+def _apply(root: Path, folder: Path, op: tuple[object, ...]) -> None:
+    kind = op[0]
+    if kind == "write":
+        _, name, data, keep = op
+        path = folder / str(name)
+        if path.is_symlink() or path.is_dir():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        saved = _keep_mtime(path.parent, bool(keep))
+        path.write_bytes(bytes(data))  # type: ignore[call-overload]
+        _restore(saved)
+    elif kind == "same_size_same_mtime":
+        path = folder / str(op[1])
+        if path.is_file() and not path.is_symlink():
+            _same_size_edit(path, bytes((b + 1) % 256 for b in path.read_bytes()))
+    elif kind == "delete":
+        path = folder / str(op[1])
+        if path.is_symlink() or path.is_file():
+            saved = _keep_mtime(path.parent, bool(op[2]))
+            path.unlink()
+            _restore(saved)
+    elif kind == "rename":
+        src, dst = folder / str(op[1]), folder / str(op[2])
+        if (src.is_file() or src.is_symlink()) and not dst.is_dir():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            saved = [_keep_mtime(src.parent, bool(op[3])), _keep_mtime(dst.parent, bool(op[3]))]
+            src.replace(dst)
+            for s in saved:
+                _restore(s)
+    elif kind == "rmtree":
+        path = folder / str(op[1])
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.is_symlink():
+            path.unlink()
+    elif kind == "rename_dir":
+        src, dst = folder / str(op[1]), folder / str(op[2])
+        if (
+            src.is_dir()
+            and not src.is_symlink()
+            and not dst.exists()
+            and not str(op[2]).startswith(f"{op[1]}/")
+        ):
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            src.rename(dst)
+    elif kind == "ignore":
+        _, where, name, lines, same_size = op
+        path = root / str(where) / str(name)
+        if not path.parent.is_dir() or path.is_dir():
+            return
+        text = "".join(f"{line}\n" for line in lines).encode()  # type: ignore[attr-defined]
+        if same_size and path.is_file():
+            _same_size_edit(path, text)
+        else:
+            path.write_bytes(text)
+    elif kind == "symlink":
+        path, target = folder / str(op[1]), str(op[2])
+        if path.is_dir() and not path.is_symlink():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink() or path.exists():
+            path.unlink()
+        rel_target = os.path.relpath(folder / target, path.parent) if target != "../x" else "../../x"
+        path.symlink_to(rel_target)
+
+
+def _settle_all(root: Path) -> None:
+    """Wait until the filesystem clock passes every ctime in the tree (folders and ignore files too)."""
+    newest = max(os.lstat(p).st_ctime_ns for p in [root, *root.rglob("*")])
+    while (statcache.fs_now(root) or 0) <= newest:
+        time.sleep(0.002)
+
+
+def _outcome(fn: Callable[[], object]) -> object:
+    try:
+        return fn()
+    except LocalError as exc:
+        return ("error", str(exc))
+
+
+def _cached_select(ws: Workspace, skill: Skill) -> list[tuple[str, Path]]:
+    cache = StatCache.load(ws.state_dir)
+    cache.start()
+    files = select(ws, skill, cache)
+    cache.save()
+    return [(f.rel, f.path) for f in files]
+
+
+def _check_tree(root: Path) -> None:
+    ws = open_workspace(root)
+    (skill,) = ws.skills()
+    plain_sel = _outcome(lambda: [(f.rel, f.path) for f in select(ws, skill)])
+    plain = _outcome(lambda: build_manifest(ws, skill, use_cache=False).entries)
+    assert _outcome(lambda: _cached_select(ws, skill)) == plain_sel
+    assert _outcome(lambda: build_manifest(ws, skill).entries) == plain  # last: the next edit lands soon
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(tree_ops, st.booleans()), min_size=1, max_size=20))
+def test_random_tree_and_ignore_edits_never_give_a_wrong_listing(
+    steps: list[tuple[tuple[object, ...], bool]],
+) -> None:
+    """Cached select and digest equal uncached ones after any edit: files and folders added, removed
+    and renamed (also with the folder's mtime put back), ignore files at and above the skill edited
+    (also same size, same mtime), symlinks made and retargeted. ``settle`` lets the next check record
+    a listing, which the edit after it must invalidate."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folder = write_skill(root, "skills/demo", extra={"a.txt": "a", "sub/c.txt": "c", "other/e.txt": "e"})
+        _settle_all(root)
+        _check_tree(root)
+        _check_tree(root)  # warm: the listing recorded just before is reused
+        for op, settle in steps:
+            _apply(root, folder, op)
+            if settle:
+                _settle_all(root)
+            _check_tree(root)
+
+
+def _listings(root: Path) -> dict[str, object]:
+    doc = json.loads((root / ".skillsync" / CACHE_FILE).read_text())
+    listings = doc.get("listings", {})
+    assert isinstance(listings, dict)
+    return listings
+
+
+def test_warm_digest_skips_the_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proves the listing is really reused: with folder listing broken, a warm build still works."""
+    write_skill(tmp_path, "skills/demo", extra={"sub/a.txt": "a", ".gitignore": "*.log\n", "x.log": "x"})
+    _settle_all(tmp_path)
+    ws = open_workspace(tmp_path)
+    (skill,) = ws.skills()
+    plain = build_manifest(ws, skill, use_cache=False)
+    assert [e.rel for e in plain.entries] == [".gitignore", "SKILL.md", "sub/a.txt"]
+    build_manifest(ws, skill)  # creates .skillsync/, which changes the root folder: racy, not recorded
+    _settle_all(tmp_path)
+    build_manifest(ws, skill)
+    assert list(_listings(tmp_path)) == ["skills/demo"]
+
+    def no_listing(path: str) -> list[os.DirEntry[str]]:
+        raise AssertionError(f"listed {path}")
+
+    monkeypatch.setattr(selection, "_scandir", no_listing)
+    assert build_manifest(ws, skill).entries == plain.entries
+
+
+def test_listing_not_recorded_while_a_folder_is_racy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder changed in the same clock tick as the fence may change again unseen: not recorded."""
+    folder = write_skill(tmp_path, "skills/demo", extra={"sub/a.txt": "a"})
+    _settle_all(tmp_path)
+    (folder / "sub" / "tmp").write_text("")
+    (folder / "sub" / "tmp").unlink()  # the folder's ctime is now the newest in the tree
+    sub_ctime = (folder / "sub").stat().st_ctime_ns
+    monkeypatch.setattr(statcache, "fs_now", lambda _folder: sub_ctime)
+    ws = open_workspace(tmp_path)
+    (skill,) = ws.skills()
+    build_manifest(ws, skill)
+    doc = json.loads((tmp_path / ".skillsync" / CACHE_FILE).read_text())
+    assert sorted(doc["entries"]) == ["skills/demo/SKILL.md", "skills/demo/sub/a.txt"]  # files are older
+    assert doc.get("listings", {}) == {}
+
+
+def test_config_change_invalidates_the_listing(tmp_path: Path) -> None:
+    write_skill(tmp_path, "skills/demo", extra={"notes.txt": "n"})
+    (tmp_path / "skillsync.toml").write_text('[selection]\nexclude = ["*.md~"]\n')
+    _settle_all(tmp_path)
+    ws = open_workspace(tmp_path)
+    build_manifest(ws, ws.skills()[0])
+    _settle_all(tmp_path)
+    build_manifest(ws, ws.skills()[0])
+    assert _listings(tmp_path)
+    (tmp_path / "skillsync.toml").write_text('[selection]\nexclude = ["*.txt"]\n')  # in place: same folder
+    ws = open_workspace(tmp_path)
+    assert [e.rel for e in build_manifest(ws, ws.skills()[0]).entries] == ["SKILL.md"]
+
+
+def test_symlink_into_an_unwalked_folder_is_rechecked(tmp_path: Path) -> None:
+    """The target of a link can vanish without any listed folder changing: such walks are not reused."""
+    folder = write_skill(tmp_path, "skills/demo", extra={".skillignore": "build/\n", "build/out.txt": "o"})
+    (folder / "out.txt").symlink_to("build/out.txt")
+    _settle_all(tmp_path)
+    ws = open_workspace(tmp_path)
+    (skill,) = ws.skills()
+    assert "out.txt" in [e.rel for e in build_manifest(ws, skill).entries]
+    build_manifest(ws, skill)
+    (folder / "build" / "out.txt").unlink()
+    with pytest.raises(LocalError, match="does not exist"):
+        build_manifest(ws, skill)
+
+
+def test_malformed_listing_is_ignored(tmp_path: Path) -> None:
+    write_skill(tmp_path, "skills/demo", extra={"a.txt": "a"})
+    ws = open_workspace(tmp_path)
+    (skill,) = ws.skills()
+    expected = build_manifest(ws, skill, use_cache=False).entries
+    _settle_all(tmp_path)
+    cache_path = tmp_path / ".skillsync" / CACHE_FILE
+    cache_path.parent.mkdir()
+    for bad in (5, [], {"config": 1}, {"config": "x", "deps": {"": [1]}, "files": ["nope"]}):
+        doc = {"format": "skillsync-statcache", "version": 1, "entries": {}, "listings": {"skills/demo": bad}}
+        cache_path.write_text(json.dumps(doc))
+        assert build_manifest(ws, skill).entries == expected
