@@ -356,3 +356,31 @@ def test_concurrent_uploads_never_lose_or_duplicate_a_revision_number(c: httpx.C
     listed = [r["revision_number"] for r in c.get(base + "/revisions").json()["data"]]
     assert sorted(listed) == list(range(1, 14))
     assert c.get(base).json()["data"]["latest_revision"]["revision_number"] == max(results)
+
+
+def test_files_larger_than_one_decode_slice_round_trip(c: httpx.Client) -> None:
+    big = bytes(range(256)) * (5 * 4096 + 7)  # > 4 MiB of base64, not a multiple of 3 bytes
+    skill = new_skill(c, initial_revision={"files": files({"big.bin": big})})
+    rev = skill["latest_revision"]
+    base = f"/organizations/{skill['organization_id']}/custom-skills/{skill['id']}"
+    got = c.get(base + f"/revisions/{rev['id']}/file", params={"path": "big.bin"}).json()["data"]
+    assert got["sha256"] == hashlib.sha256(big).hexdigest() and got["size_bytes"] == len(big)
+    padded_in_middle = b64(b"ab") + b64(big)  # "YWI=" then more data: padding inside the stream
+    r = c.post(
+        base + "/revisions",
+        json={"files": [*files(), {"relative_path": "x", "content_base64": padded_in_middle}]},
+    )
+    assert r.status_code == 400 and r.json()["error"] == "invalid_base64"
+
+
+def test_oversized_body_is_413_before_parsing(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "r.db", tokens=["t1"], limits={"max_total_bytes": 100, "max_files": 2})
+    with serve_app(app) as url, client(url) as c:
+        org = org_of(c)
+        body = {
+            "slug": "ab",
+            "display_name": "x",
+            "initial_revision": {"files": files({"a": "x" * 3_000_000})},
+        }
+        r = c.post(f"/organizations/{org}/custom-skills", json=body)
+        assert r.status_code == 413 and r.json()["error"] == "payload_too_large"

@@ -13,6 +13,7 @@ from skillsync.emulator.db import Store, token_digest
 from skillsync.emulator.errors import ApiError, invalid, not_found
 
 DEFAULT_ORG = "default"
+BODY_SLACK = 1 << 20  # JSON framing around the base64 payloads
 
 
 @dataclass
@@ -39,14 +40,31 @@ def auth(request: Request) -> Ctx:
 
 async def json_body(request: Request) -> Any:
     """The parsed JSON body, read without keeping a second copy on the request object."""
-    buf = bytearray()
+    limits: dict[str, int] = request.app.state.limits
+    cap = limits["max_total_bytes"] * 4 // 3 + limits["max_files"] * 1024 + BODY_SLACK
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else 0
+    if size > cap:
+        raise ApiError(413, "payload_too_large", f"request body exceeds {cap} bytes (the upload limits)")
+    buf = bytearray(size)  # sized up front: growing a bytearray copies it each time it moves
+    used = 0
     async for chunk in request.stream():
-        buf += chunk
+        end = used + len(chunk)
+        if end > cap:
+            raise ApiError(413, "payload_too_large", f"request body exceeds {cap} bytes (the upload limits)")
+        buf[used:end] = chunk
+        used = end
+    del buf[used:]
     if not buf:
         raise invalid("request body is empty: expected a JSON object", "invalid_json")
     try:
-        return json.loads(buf)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = buf.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid("request body is not UTF-8 JSON", "invalid_json") from None
+    del buf  # json.loads would otherwise decode a second full copy of the body
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
         raise invalid(f"request body is not valid JSON: {exc}", "invalid_json") from None
 
 

@@ -21,7 +21,7 @@ from typing import IO, Any
 import yaml
 
 from skillsync.emulator.db import Store
-from skillsync.emulator.errors import invalid, unprocessable
+from skillsync.emulator.errors import ApiError, invalid, unprocessable
 
 SKILL_MD = "SKILL.md"
 SKILL_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -103,17 +103,6 @@ def guess_content_type(path: str, is_text: bool) -> str:
     return "text/plain" if is_text else "application/octet-stream"
 
 
-def _is_utf8(data: bytes) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        for start in range(0, len(data), _CHUNK):
-            decoder.decode(data[start : start + _CHUNK])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _estimated_size(b64: str) -> int:
     return len(b64) // 4 * 3 - b64[-2:].count("=")
 
@@ -162,12 +151,65 @@ def precheck(raw_files: Any, limits: dict[str, int]) -> None:
         )
 
 
+_B64_CHUNK = 4 * _CHUNK  # characters per decode step (a multiple of 4)
+
+
+def _bad_base64(i: int, path: str) -> ApiError:
+    return invalid(f"files[{i}] {path!r}: content_base64 is not standard padded base64", "invalid_base64")
+
+
+def _store_decoded(store: Store, b64: str, i: int, path: str, max_bytes: int) -> tuple[str, int, bool]:
+    """Decode ``b64`` slice by slice into a blob; return (sha256, size, is_text).
+
+    Decoding the whole string at once would hold an ASCII copy of it plus the decoded bytes;
+    slices keep the extra memory to a few MiB whatever the file size.
+    """
+    if len(b64) % 4:
+        raise _bad_base64(i, path)
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    is_text = True
+    size = 0
+    out, tmp = store.temp_file()
+    try:
+        with out:
+            for start in range(0, len(b64), _B64_CHUNK):
+                piece = b64[start : start + _B64_CHUNK]
+                if "=" in piece[:-2] or (start + _B64_CHUNK < len(b64) and "=" in piece):
+                    raise _bad_base64(i, path)
+                try:
+                    data = base64.b64decode(piece, validate=True)
+                except (binascii.Error, ValueError):
+                    raise _bad_base64(i, path) from None
+                size += len(data)
+                if size > max_bytes:
+                    raise invalid(f"files[{i}] {path!r}: size limit exceeded", "file_too_large")
+                digest.update(data)
+                if is_text:
+                    try:
+                        utf8.decode(data)
+                    except UnicodeDecodeError:
+                        is_text = False
+                out.write(data)
+            if is_text:
+                try:
+                    utf8.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    is_text = False
+        sha = digest.hexdigest()
+        store.adopt_blob(tmp, sha)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return sha, size, is_text
+
+
 def ingest(
     store: Store, raw_files: list[dict[str, Any]], limits: dict[str, int]
 ) -> tuple[list[StoredFile], str]:
     """Decode, hash and store every file; return their metadata (sorted by path) and SKILL.md text.
 
-    ``raw_files`` is consumed: each ``content_base64`` is dropped once decoded.
+    ``raw_files`` is consumed: each ``content_base64`` is dropped once stored.
     """
     precheck(raw_files, limits)
     out: list[StoredFile] = []
@@ -176,26 +218,17 @@ def ingest(
     for i, entry in enumerate(raw_files):
         path: str = entry["relative_path"]
         b64: str = entry.pop("content_base64")
-        try:
-            data = base64.b64decode(b64, validate=True)
-        except (binascii.Error, ValueError):
-            raise invalid(
-                f"files[{i}] {path!r}: content_base64 is not standard padded base64", "invalid_base64"
-            ) from None
+        room = min(limits["max_file_bytes"], limits["max_total_bytes"] - total)
+        sha, size, is_text = _store_decoded(store, b64, i, path, room)
         del b64
-        total += len(data)
-        if len(data) > limits["max_file_bytes"] or total > limits["max_total_bytes"]:
-            raise invalid(f"files[{i}] {path!r}: size limit exceeded", "file_too_large")
-        digest = hashlib.sha256(data).hexdigest()
-        is_text = _is_utf8(data)
+        total += size
         if path == SKILL_MD:
             if not is_text:
                 raise invalid("SKILL.md: not valid UTF-8 text", "invalid_skill_md")
-            skill_md = data.decode("utf-8")
-        store.put_blob(data, digest)
+            with store.open_blob(sha) as src:
+                skill_md = src.read().decode("utf-8")
         ctype = entry.get("content_type") or guess_content_type(path, is_text)
-        out.append(StoredFile(path, len(data), digest, ctype, is_text))
-        del data
+        out.append(StoredFile(path, size, sha, ctype, is_text))
     assert skill_md is not None  # precheck guarantees it
     out.sort(key=lambda f: f.relative_path.encode("utf-8"))
     return out, skill_md
