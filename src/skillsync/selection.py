@@ -408,7 +408,8 @@ def select_paths(ws: Workspace, skill: Skill, cache: StatCache | None, base: str
     root = str(ws.root)
     hit = _reuse(cache, cache.listing(key), config, root)
     if hit is not None:
-        return [(rel, os.path.join(base, rel)) for rel in hit]
+        sep = base if base.endswith(os.sep) else base + os.sep  # os.path.join, minus its cost per file
+        return [(rel, sep + rel) for rel in hit]
     trace = _Trace(cache, root)
     found = _select_walk(_Engine(ws, skill, trace))
     fence = cache.fence

@@ -37,6 +37,7 @@ CACHE_FILE = "statcache.json"
 CACHE_FORMAT = "skillsync-statcache"
 CACHE_VERSION = 1
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
+_UNSEEN: list[int] = []  # a sentinel: never a real stamp, compared by identity
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
@@ -109,10 +110,10 @@ class StatCache:
         """``[mtime_ns, ctime_ns, inode, size]`` of ``abs_path`` (following links), taken once per
         build; None when it cannot be stat'ed. Anything changed after :meth:`start` gets a stamp that
         is not older than the fence, so it differs from every stamp a listing was recorded with."""
-        try:
-            return self._stamps[abs_path]
-        except KeyError:
-            pass
+        seen = self._stamps.get(abs_path, _UNSEEN)
+        if seen is not _UNSEEN:
+            return seen
+        value: list[int] | None
         try:
             st = os.stat(abs_path)  # noqa: PTH116 - str paths on the warm path
         except OSError:
