@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import Cli
 
@@ -76,3 +77,44 @@ def test_seed_missing_field_names_the_entry(tmp_path: Path) -> None:
     seed.write_text(json.dumps({"organizations": [{"name": "x", "owner": "a@example.com"}]}))
     result = Cli(tmp_path)("serve", "--port", "0", "--seed", str(seed))
     assert result.exit_code == 4 and "organizations[0]: missing 'slug'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("seed", "where"),
+    [
+        ({"users": {"email": "a@example.com"}}, "users"),
+        (
+            {"organizations": [{"name": "x", "slug": "xx", "owner": "a@example.com", "members": "bob"}]},
+            "organizations[0].members",
+        ),
+        (
+            {
+                "organizations": [
+                    {"name": "x", "slug": "xx", "owner": "a@example.com", "private_chat_policy": []}
+                ]
+            },
+            "organizations[0].private_chat_policy",
+        ),
+        (
+            {
+                "organizations": [
+                    {
+                        "name": "x",
+                        "slug": "xx",
+                        "owner": "a@example.com",
+                        "publishers": [{"slug": "p", "payouts": [1]}],
+                    }
+                ]
+            },
+            "organizations[0].publishers[0].payouts",
+        ),
+    ],
+)
+def test_seed_of_the_wrong_shape_is_a_one_line_error(
+    tmp_path: Path, seed: dict[str, object], where: str
+) -> None:
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(seed))
+    result = Cli(tmp_path)("serve", "--port", "0", "--seed", str(path))
+    assert result.exit_code == 4
+    assert where in result.output and "Traceback" not in result.output

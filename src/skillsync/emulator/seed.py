@@ -103,8 +103,29 @@ def _need(entry: dict[str, Any], key: str, where: str) -> Any:
     return entry[key]
 
 
+def _objects(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SeedError(f"seed {where}: must be a list of objects")
+    return value
+
+
+def check_shape(seed: dict[str, Any]) -> None:
+    """Refuse a seed whose lists and objects are the wrong kind, naming the place (never a crash)."""
+    _objects(seed.get("users", []), "users")
+    for i, org in enumerate(_objects(seed.get("organizations", []), "organizations")):
+        where = f"organizations[{i}]"
+        for key in ("members", "invites", "publishers"):
+            _objects(org.get(key, []), f"{where}.{key}")
+        for j, pub in enumerate(org.get("publishers", [])):
+            for key in ("earnings", "payouts"):
+                _objects(pub.get(key, []), f"{where}.publishers[{j}].{key}")
+        if not isinstance(org.get("private_chat_policy", {}), dict):
+            raise SeedError(f"seed {where}.private_chat_policy: must be an object")
+
+
 def apply_seed(conn: sqlite3.Connection, seed: dict[str, Any]) -> None:
     """Insert the seed's users, organizations and their members, invites, policy and publishers."""
+    check_shape(seed)
     digest = hashlib.sha256(json.dumps(seed, sort_keys=True).encode()).hexdigest()
     if conn.execute("SELECT 1 FROM meta WHERE key = 'seed_sha256'").fetchone():
         return
