@@ -118,3 +118,29 @@ def test_seed_of_the_wrong_shape_is_a_one_line_error(
     result = Cli(tmp_path)("serve", "--port", "0", "--seed", str(path))
     assert result.exit_code == 4
     assert where in result.output and "Traceback" not in result.output
+
+
+def test_serve_reuses_the_embedded_registry_token_of_the_workspace(tmp_path: Path) -> None:
+    """`skillsync serve` in a workspace shows what the embedded `local` remote pushed."""
+    from tests.conftest import write_skill
+
+    (tmp_path / "skillsync.toml").write_text("")
+    write_skill(tmp_path, "skills/alpha")
+    assert Cli(tmp_path)("push", "--yes").exit_code == 0
+    token = (tmp_path / ".skillsync" / "local-token").read_text().strip()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skillsync", "-C", str(tmp_path), "serve", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        doc = json.loads(proc.stdout.readline())
+        assert doc["token"] == token
+        headers = {"Authorization": f"Bearer {token}"}
+        orgs = httpx.get(doc["url"] + "/organizations", headers=headers).json()["data"]
+        skills = httpx.get(f"{doc['url']}/organizations/{orgs[0]['id']}/custom-skills", headers=headers)
+        assert [s["slug"] for s in skills.json()["data"]] == ["alpha"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

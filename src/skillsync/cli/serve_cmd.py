@@ -18,6 +18,15 @@ from skillsync.output import FORMAT_VERSION
 DEFAULT_DB = Path(".skillsync") / "registry.sqlite3"
 
 
+def _embedded_token(root: Path) -> str | None:
+    """The workspace's embedded-registry token, so `serve` shows the same skills as the `local` remote."""
+    try:
+        text = (root / ".skillsync" / "local-token").read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -52,7 +61,12 @@ def _listen(host: str, port: int) -> socket.socket:
     default=None,
     help="JSON fixture (users, organizations, members, invites, publishers...) applied once per database.",
 )
-@click.option("--token", default=None, help="API key clients must send; by default a new one is generated.")
+@click.option(
+    "--token",
+    default=None,
+    help="API key clients must send [default: the workspace's embedded-registry key when serving its "
+    "database, so the same skills show; else a new one].",
+)
 @json_option
 def serve_command(
     host: str, port: int, db_path: Path | None, seed: Path | None, token: str | None, as_json: bool
@@ -71,10 +85,12 @@ def serve_command(
 
     if token is not None and not token.strip():
         raise UsageError("--token must not be empty")
-    token = token or f"seren_local_{secrets.token_urlsafe(24)}"
     if db_path is None:
         root, _ = find_root(state().directory or Path.cwd())
         db_path = root / DEFAULT_DB
+        if token is None:
+            token = _embedded_token(root)
+    token = token or f"seren_local_{secrets.token_urlsafe(24)}"
     try:
         app = create_app(db_path, tokens=[token], seed=seed)
     except SeedError as exc:
