@@ -179,3 +179,49 @@ def test_whoami_refreshes_the_org_cache(tmp_path: Path) -> None:
     cache.write_text(json.dumps(dict.fromkeys(entries, "stale-id")))
     Cli(tmp_path)("whoami")
     assert list(json.loads(cache.read_text()).values()) == [doc["organization"]]
+
+
+def test_login_on_a_terminal_prompts_without_echo(server: Server, tmp_path: Path) -> None:
+    """The hidden prompt path: a real pseudo-terminal, the key typed, never echoed back."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    cli = workspace(tmp_path, server.url)
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skillsync", "-C", str(cli.cwd), "login", "--remote", "test"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        close_fds=True,
+    )
+    os.close(secondary)
+    seen = b""
+
+    def read_until(marker: bytes, limit: float = 30.0) -> None:
+        nonlocal seen
+        while marker not in seen:
+            ready, _, _ = select.select([primary], [], [], limit)
+            assert ready, f"no {marker!r} in {seen!r}"
+            try:
+                chunk = os.read(primary, 1024)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+
+    try:
+        read_until(b":")  # the prompt
+        os.write(primary, TOKEN.encode() + b"\n")
+        read_until(b"Logged in")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(primary)
+    assert TOKEN.encode() not in seen and TOKEN[-8:].encode() not in seen
+    assert credentials.get_key("test") == TOKEN
