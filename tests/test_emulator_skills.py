@@ -257,8 +257,17 @@ def test_malformed_revision_bodies_are_422(c: httpx.Client, body: Any) -> None:
     assert r.status_code == 422 and r.json()["error"] == "validation_error"
 
 
-def test_non_json_body_is_400(c: httpx.Client) -> None:
-    r = c.post(f"/organizations/{org_of(c)}/custom-skills", content=b"{not json")
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b'{"slug": "ok", "display_name": "x\\ud800y"}',  # a lone surrogate cannot be stored or sent back
+        b'{"slug": "ok", "display_name": "D", "extra": NaN}',
+        b'{"slug": "ok", "display_name": "D", "extra": 1e400}',
+    ],
+)
+def test_non_json_body_is_400(c: httpx.Client, raw: bytes) -> None:
+    r = c.post(f"/organizations/{org_of(c)}/custom-skills", content=raw)
     assert r.status_code == 400 and r.json()["error"] == "invalid_json"
 
 

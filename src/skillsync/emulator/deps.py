@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -63,9 +65,42 @@ async def json_body(request: Request) -> Any:
         raise invalid("request body is not UTF-8 JSON", "invalid_json") from None
     del buf  # json.loads would otherwise decode a second full copy of the body
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        body = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except (json.JSONDecodeError, ValueError) as exc:
         raise invalid(f"request body is not valid JSON: {exc}", "invalid_json") from None
+    # A "\ud800" escape decodes to a lone surrogate, which SQLite and the response encoder refuse.
+    if "\\u" in text and _has_lone_surrogate(body):
+        raise invalid("request body holds a lone UTF-16 surrogate (\\ud800-\\udfff)", "invalid_json")
+    return body
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def json_object(body: Any) -> dict[str, Any]:
