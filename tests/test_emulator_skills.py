@@ -130,8 +130,17 @@ def test_revision_carries_skill_md_frontmatter_title_and_file_metadata(c: httpx.
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
 
 
-def test_unparsable_frontmatter_is_an_empty_mapping(c: httpx.Client) -> None:
-    skill = new_skill(c, initial_revision={"files": files(skill_md="---\n: [unclosed\n---\n# T\n")})
+@pytest.mark.parametrize(
+    "front",
+    [
+        ": [unclosed",
+        "a: &a [*a]",  # a self-referencing alias
+        "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]",  # aliases multiply the document
+        "a: " + "[" * 3000 + "]" * 3000,  # nesting deeper than the recursion limit
+    ],
+)
+def test_unparsable_frontmatter_is_an_empty_mapping(c: httpx.Client, front: str) -> None:
+    skill = new_skill(c, initial_revision={"files": files(skill_md=f"---\n{front}\n---\n# T\n")})
     base = f"/organizations/{skill['organization_id']}/custom-skills/{skill['id']}"
     rev = c.get(base + f"/revisions/{skill['latest_revision_id']}").json()["data"]
     assert rev["frontmatter"] == {} and rev["title"] == "T"

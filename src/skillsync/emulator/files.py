@@ -234,8 +234,22 @@ def ingest(
     return out, skill_md
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Refuses aliases (as ``validate`` does): they can refer to themselves or multiply the document."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases are not allowed", self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def parse_skill_md(text: str) -> tuple[dict[str, Any], str | None]:
-    """The YAML frontmatter mapping ({} when absent or unparsable) and the first ``# `` heading."""
+    """The YAML frontmatter mapping and the first ``# `` heading.
+
+    The mapping is {} when absent, unparsable or using aliases.
+    """
     frontmatter: dict[str, Any] = {}
     body = text
     lines = text.splitlines()
@@ -243,8 +257,8 @@ def parse_skill_md(text: str) -> tuple[dict[str, Any], str | None]:
         for idx in range(1, len(lines)):
             if lines[idx].strip() in ("---", "..."):
                 try:
-                    loaded = yaml.safe_load("\n".join(lines[1:idx]))
-                except yaml.YAMLError:
+                    loaded = yaml.load("\n".join(lines[1:idx]), Loader=_NoAliasLoader)
+                except (yaml.YAMLError, RecursionError):
                     loaded = None
                 if isinstance(loaded, dict):
                     frontmatter = {str(k): v for k, v in loaded.items()}
