@@ -110,6 +110,24 @@ def test_drop_in_process_raises_connection_reset(tmp_path: Path) -> None:
         asyncio.run(call())
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"route": 1},
+        {"route": "GET /x", "times": "3"},
+        {"route": "GET /x", "retry_after": "soon"},
+        {"route": "GET /x", "latency_ms": None},
+        {"route": "GET /x", "status": True},
+        {"route": "GET /x", "error_rate": "half"},
+        {"route": "GET /x", "latency_ms": -1},
+    ],
+)
+def test_fault_fields_of_the_wrong_type_are_value_errors(raw: dict[str, Any]) -> None:
+    """The admin route turns ValueError into a 422; anything else would be a 500 (or fail later)."""
+    with pytest.raises(ValueError, match="fault"):
+        Fault.from_dict(raw)
+
+
 def test_admin_route_sets_faults_over_http_and_needs_the_token(reg: tuple[Any, str]) -> None:
     _, url = reg
     faults = [{"route": "GET /organizations", "status": 500, "times": 1}]

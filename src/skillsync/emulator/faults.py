@@ -82,11 +82,29 @@ class Fault:
             raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
         if "route" not in raw:
             raise ValueError("fault needs a 'route' like 'GET /organizations'")
+        for name, kinds in _FIELD_TYPES.items():
+            value = raw.get(name)
+            if name in raw and (isinstance(value, bool) or not isinstance(value, kinds)):
+                raise ValueError(f"fault {name} has the wrong type: {value!r}")
+        for name in ("latency_ms", "retry_after", "times"):
+            if (raw.get(name) or 0) < 0:
+                raise ValueError(f"fault {name} must not be negative, got {raw[name]!r}")
         return cls(**raw)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+
+# JSON types each field accepts from the admin route (bool is refused apart: it is an int in Python).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "route": (str,),
+    "latency_ms": (int,),
+    "error_rate": (int, float),
+    "status": (int,),
+    "retry_after": (int, float, type(None)),
+    "mode": (str,),
+    "times": (int, type(None)),
+}
 
 _LOCK = threading.Lock()
 
