@@ -145,6 +145,15 @@ def test_earnings_payouts_paging_and_new_payout(alice: httpx.Client) -> None:
     assert alice.get(base + "/payouts").json()["pagination"]["total"] == 3
 
 
+def test_payout_paging_beyond_int64_is_422(alice: httpx.Client) -> None:
+    org = acme(alice)
+    base = f"/organizations/{org}/publishers/{publisher(alice, org)['id']}"
+    for params in ({"offset": 2**63}, {"limit": -(2**63) - 1}):
+        r = alice.get(base + "/payouts", params=params)
+        assert r.status_code == 422 and r.json()["error"] == "validation_error", params
+    assert alice.get(base + "/payouts", params={"offset": 2**63 - 1}).json()["data"] == []
+
+
 def test_pricing_and_logo(alice: httpx.Client) -> None:
     org = acme(alice)
     pub = publisher(alice, org)

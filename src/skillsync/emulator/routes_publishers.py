@@ -10,7 +10,7 @@ import re
 import sqlite3
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +28,8 @@ LOGO_TYPES = ("image/png", "image/jpeg", "image/webp", "image/svg+xml")
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+# The contract's int64 query parameters: beyond the range is a 422 (SQLite would overflow: a 500).
+Int64 = Annotated[int | None, Query(ge=-(2**63), le=2**63 - 1)]
 
 # The asset a fresh registry accepts (USDC on Base); seeds may add more through earnings.
 USDC = {
@@ -251,7 +253,11 @@ def get_org_publisher_earnings(ctx: Auth, organization_id: str, publisher_id: st
 
 @router.get(BASE + "/{publisher_id}/payouts")
 def list_org_publisher_payouts(
-    ctx: Auth, organization_id: str, publisher_id: str, limit: int | None = None, offset: int | None = None
+    ctx: Auth,
+    organization_id: str,
+    publisher_id: str,
+    limit: Int64 = None,
+    offset: Int64 = None,
 ) -> dict[str, Any]:
     lim = min(max(limit if limit is not None else DEFAULT_PAGE, 1), MAX_PAGE)
     off = max(offset or 0, 0)
