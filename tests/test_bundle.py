@@ -248,6 +248,8 @@ def test_corrupt_or_truncated_archives(tmp_path: Path) -> None:
     for bad, message in (
         (b"not an archive at all", "not a tar"),
         (good[: len(good) // 2], "corrupt or truncated"),
+        (good[:3], "not a tar"),  # a gzip header cut short (tarfile's stream reader raised TypeError)
+        (good[:3] + b"\x04", "not a tar"),  # FEXTRA flag, then nothing
     ):
         with pytest.raises(LocalError, match=message):
             safe_unpack(io.BytesIO(bad), tmp_path / "dest")

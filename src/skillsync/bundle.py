@@ -139,7 +139,7 @@ def _extract(
     seen: set[str] = set()
     try:
         tar = tarfile.open(fileobj=fh, mode="r|*")  # noqa: SIM115 - closed by the with below
-    except tarfile.TarError:
+    except (tarfile.TarError, TypeError):  # TypeError: tarfile's stream reader on a gzip header cut short
         raise LocalError(f"{label}: not a tar or tar.gz archive", hint="check the file") from None
     with tar:
         for member in tar:
