@@ -74,6 +74,12 @@ def test_init_into_a_new_directory_then_new_with_org(tmp_path: Path) -> None:
     assert (tmp_path / "repo" / "acme" / "tool" / "SKILL.md").is_file()
 
 
+def test_init_below_a_file_is_a_local_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    result = Cli(tmp_path)("init", "afile/sub")
+    assert result.exit_code == 4 and "afile" in result.stderr, result.stderr
+
+
 def test_existing_config_is_refused_unless_force(tmp_path: Path) -> None:
     (tmp_path / "skillsync.toml").write_text("# mine\n")
     (tmp_path / ".skillignore").write_text("mine/\n")
@@ -179,7 +185,16 @@ def test_pre_commit_merged_without_losing_content(tmp_path: Path, before: str) -
     assert _hooks(after).count(HOOK_ID) == 1
 
 
-@pytest.mark.parametrize("broken", ["repos: [\n", "- just\n- a list\n", "repos: {a: 1}\n"])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "repos: [\n",
+        "- just\n- a list\n",
+        "repos: {a: 1}\n",
+        "repos:\n- repo: local\n  hooks: &a [*a]\n",  # refers to itself
+        "repos:\n- " + "[" * 3000 + "]" * 3000 + "\n",  # deeper than the recursion limit
+    ],
+)
 def test_unparsable_pre_commit_config_is_refused_not_clobbered(tmp_path: Path, broken: str) -> None:
     path = tmp_path / ".pre-commit-config.yaml"
     path.write_text(broken)

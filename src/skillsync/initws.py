@@ -213,6 +213,11 @@ def _has_hook(repos: list[Any]) -> bool:
     return False
 
 
+def _by_hand() -> str:
+    entry = f"{{repo: {PRE_COMMIT_REPO}, rev: v{__version__}, hooks: [{{id: {HOOK_ID}}}]}}"
+    return f"add by hand under repos: {entry}"
+
+
 def merge_pre_commit(text: str | None, where: Path) -> str | None:
     """The pre-commit config with our hook added; None when it is already there.
 
@@ -220,8 +225,16 @@ def merge_pre_commit(text: str | None, where: Path) -> str | None:
     must equal the old config plus the hook. A file that cannot be parsed, or merged without
     losing comments, is refused (exit 4), never rewritten.
     """
-    entry = f"{{repo: {PRE_COMMIT_REPO}, rev: v{__version__}, hooks: [{{id: {HOOK_ID}}}]}}"
-    fix = f"add by hand under repos: {entry}"
+    try:
+        return _merge_pre_commit(text, where)
+    except RecursionError:  # an alias that contains itself, or nesting past the recursion limit
+        raise LocalError(
+            f"{where}: nested too deeply or refers to itself, refusing to rewrite it", hint=_by_hand()
+        ) from None
+
+
+def _merge_pre_commit(text: str | None, where: Path) -> str | None:
+    fix = _by_hand()
     if text is None or not text.strip():
         intro = "# pre-commit hooks (https://pre-commit.com); run `pre-commit install` once.\n"
         return f"{intro}repos:\n{_hook_block('  ')}"
@@ -271,7 +284,12 @@ def merge_pre_commit(text: str | None, where: Path) -> str | None:
 
 def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False) -> list[InitAction]:
     """Create or complete the workspace files in ``root``; checks everything before writing anything."""
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalError(
+            f"cannot create {root}: {exc.strerror or exc}", hint="choose another folder"
+        ) from None
     config_path = root / CONFIG_FILE
     if config_path.exists() and not force:
         raise LocalError(f"{config_path} already exists", hint="edit it, or pass --force to replace it")
