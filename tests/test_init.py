@@ -80,6 +80,13 @@ def test_init_below_a_file_is_a_local_error(tmp_path: Path) -> None:
     assert result.exit_code == 4 and "afile" in result.stderr, result.stderr
 
 
+def test_config_path_that_is_a_folder_is_refused_before_writing(tmp_path: Path) -> None:
+    (tmp_path / "skillsync.toml").mkdir()
+    result = Cli(tmp_path)("init", "--force")
+    assert result.exit_code == 4 and "skillsync.toml" in result.stderr, result.stderr
+    assert not (tmp_path / ".gitignore").exists()
+
+
 def test_existing_config_is_refused_unless_force(tmp_path: Path) -> None:
     (tmp_path / "skillsync.toml").write_text("# mine\n")
     (tmp_path / ".skillignore").write_text("mine/\n")

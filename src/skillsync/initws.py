@@ -299,6 +299,8 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
             f"{pyproject} already configures skillsync in [tool.skillsync]",
             hint="keep using it, or pass --force to add a skillsync.toml (which then takes precedence)",
         )
+    if config_path.is_dir():
+        raise LocalError(f"{config_path} is a folder", hint="move it away, then run init again")
     plan: list[tuple[Path, str | None, str]] = [
         (config_path, render_config(), "overwritten" if config_path.exists() else "created"),
     ]
@@ -322,7 +324,12 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
     actions: list[InitAction] = []
     for path, text, action in plan:
         if text is not None:
-            atomic_write_text(path, text)
+            try:
+                atomic_write_text(path, text)
+            except OSError as exc:
+                raise LocalError(
+                    f"cannot write {path}: {exc.strerror or exc}", hint="check the folder"
+                ) from None
         actions.append(InitAction(path.name, action))
     return actions
 
