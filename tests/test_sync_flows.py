@@ -372,3 +372,14 @@ def test_dry_run_sends_nothing(wss: tuple[Cli, Cli, Path, Path]) -> None:
     r = ok(alice("push", "--dry-run"))
     assert "create" in r.stdout
     assert states(alice) == {"dry": "new"}
+
+
+def test_unwritable_state_is_a_one_line_local_error(wss: tuple[Cli, Cli, Path, Path]) -> None:
+    alice, _, a, _ = wss
+    write_skill(a, "ro")
+    (a / ".skillsync" / "state.json").mkdir(parents=True)  # cannot be replaced: writes fail (even as root)
+    assert states(alice) == {"ro": "new"}  # read commands still work, they just remember nothing
+    r = ok(alice("push", "--yes"), 4)
+    assert "cannot write the sync state" in r.stderr and "Traceback" not in r.output
+    (a / ".skillsync" / "state.json").rmdir()
+    assert states(alice) == {"ro": "new"}  # refused before any POST: no pending digest, nothing sent

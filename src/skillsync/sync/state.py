@@ -31,6 +31,7 @@ from typing import Any
 
 from skillsync.atomic import atomic_write_text, file_lock
 from skillsync.digest import is_tree_digest
+from skillsync.errors import LocalError
 from skillsync.workspace import Workspace
 
 STATE_FILE = "state.json"
@@ -42,8 +43,23 @@ STATE_VERSION = 1
 @contextlib.contextmanager
 def state_lock(ws: Workspace, *, wait: bool = True) -> Iterator[None]:
     """The lock shared by push, publish, pull and watch (``.skillsync/lock``)."""
-    with file_lock(ws.state_dir / LOCK_FILE, wait=wait, what="workspace sync state"):
+    path = ws.state_dir / LOCK_FILE
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(file_lock(path, wait=wait, what="workspace sync state"))
+        except OSError as exc:
+            raise StateUnwritable(path, exc) from None
         yield
+
+
+class StateUnwritable(LocalError):
+    """``.skillsync/`` cannot be written (read-only checkout, wrong owner, full disk): exit 4, one line."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        super().__init__(
+            f"{path}: cannot write the sync state: {exc.strerror or exc}",
+            hint=f"make {path.parent} writable by you",
+        )
 
 
 @dataclass
@@ -194,7 +210,10 @@ class SyncState:
     def save(self) -> None:
         """Write atomically. Callers hold :func:`state_lock` (push, publish, pull) or accept last-writer-wins
         for cache-only updates (status, diff, log)."""
-        atomic_write_text(self.path, json.dumps(self.to_json(), indent=1, sort_keys=False) + "\n")
+        try:
+            atomic_write_text(self.path, json.dumps(self.to_json(), indent=1, sort_keys=False) + "\n")
+        except OSError as exc:
+            raise StateUnwritable(self.path, exc) from None
 
 
 def update_state(ws: Workspace, mutate: Any, *, wait: bool = False) -> bool:
@@ -203,8 +222,6 @@ def update_state(ws: Workspace, mutate: Any, *, wait: bool = False) -> bool:
     For cache-only updates of read commands (status, diff, log): a concurrent push keeps the lock
     for its whole run, and then the read command simply skips remembering what it learned.
     """
-    from skillsync.errors import LocalError
-
     try:
         with state_lock(ws, wait=wait):
             state = SyncState.load(ws)
@@ -237,11 +254,11 @@ def merge_learned(disk: SkillState, mem: SkillState) -> None:
 @contextlib.contextmanager
 def wait_for_lock(ws: Workspace, notify: Any = None) -> Iterator[None]:
     """Take the state lock; if another process holds it, say so once (``notify(msg)``) and wait."""
-    from skillsync.errors import LocalError
-
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(state_lock(ws, wait=False))
+        except StateUnwritable:
+            raise
         except LocalError:
             if notify is not None:
                 notify("waiting for another skillsync process to release .skillsync/lock ...")
