@@ -391,6 +391,14 @@ def test_broken_template_leaves_nothing_behind(tmp_path: Path) -> None:
     assert leftovers(root) == []  # not even the acme/ parent folder
 
 
+def test_org_folder_that_is_a_file_is_a_local_error(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    (root / "acme").write_text("not a folder")
+    result = Cli(root)("new", "acme/tool", "--no-input")
+    assert result.exit_code == 4 and "acme" in _one_line_error(result.stderr)
+    assert (root / "acme").read_text() == "not a folder"
+
+
 def test_duplicate_slug_is_refused(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     assert Cli(root)("new", "acme/tool", "--no-input").exit_code == 0

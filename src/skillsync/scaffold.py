@@ -552,12 +552,17 @@ def write_skill(target: Path, files: list[RenderedFile]) -> None:
             raise LocalError(f"{target} already exists", hint="choose another name, or remove it first")
         tmp.rename(target)
         tmp = None
-    except BaseException:
+    except BaseException as exc:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
         for folder in created:  # innermost first
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if isinstance(exc, OSError):
+            raise LocalError(
+                f"cannot create {target}: {exc.strerror or exc}",
+                hint="check that the folders on the way are folders and writable",
+            ) from None
         raise
 
 
