@@ -156,3 +156,9 @@ def test_parse_meta() -> None:
     assert meta.display_name == "Real Title" and meta.description == "Does it."
     assert parse_meta("no frontmatter", "my-slug").display_name == "my-slug"
     assert parse_meta("---\nname: nice\n---\nbody", "s").display_name == "nice"
+
+
+def test_parse_meta_reads_frontmatter_as_the_validator_does() -> None:
+    # YAML 1.1 would turn these into a bool, a date and an int, and push would clear the description
+    for value in ("yes", "2024-01-01", "12"):
+        assert parse_meta(f"---\nname: x\ndescription: {value}\n---\n# T\n", "x").description == value
