@@ -120,7 +120,7 @@ def test_write_skill_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "org" / "skill"
     # "a" as a file and as a folder: the second write fails half-way.
     files = [RenderedFile("a", b"x", 0o644), RenderedFile("a/b", b"y", 0o644)]
-    with pytest.raises(OSError):
+    with pytest.raises(LocalError, match="cannot create"):
         write_skill(target, files)
     assert list(tmp_path.iterdir()) == []
 
