@@ -399,6 +399,18 @@ def test_org_folder_that_is_a_file_is_a_local_error(tmp_path: Path) -> None:
     assert (root / "acme").read_text() == "not a folder"
 
 
+def test_template_link_leaving_the_template_is_refused(tmp_path: Path) -> None:
+    """A shared template must not copy ~/.ssh/id_rsa (or any outside file) into a new skill."""
+    root = workspace(tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not ship")
+    _user_template(tmp_path / "tpl", "Linky")
+    (tmp_path / "tpl" / "notes.txt").symlink_to(secret)
+    result = Cli(root)("new", "linky", "-t", str(tmp_path / "tpl"), "--no-input")
+    assert result.exit_code == 4 and "notes.txt" in _one_line_error(result.stderr)
+    assert leftovers(root) == []
+
+
 def test_duplicate_slug_is_refused(tmp_path: Path) -> None:
     root = workspace(tmp_path)
     assert Cli(root)("new", "acme/tool", "--no-input").exit_code == 0

@@ -434,7 +434,7 @@ def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
             src = here / fname
             rel_src = src.relative_to(template.path).as_posix()
             rel = "/".join(_render_segment(seg, values, str(src)) for seg in rel_src.split("/"))
-            data = src.read_bytes()
+            data = _read_template_file(src, template.path)
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
@@ -443,6 +443,21 @@ def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
                 rendered = substitute(text, values, str(src)).encode("utf-8")
             out.append(RenderedFile(rel, rendered, 0o755 if rendered.startswith(b"#!") else 0o644))
     return sorted(out, key=lambda f: f.rel)
+
+
+def _read_template_file(src: Path, root: Path) -> bytes:
+    """The bytes of a regular file of the template; a link may only point inside the template."""
+    if src.is_symlink() and not src.resolve().is_relative_to(root.resolve()):
+        raise LocalError(
+            f"{src}: symbolic link to {src.readlink()} leaves the template folder",
+            hint="copy the file into the template instead",
+        )
+    if not src.is_file():  # a dangling link, fifo, socket or device (a fifo would block the read)
+        raise LocalError(f"{src}: not a regular file", hint="remove it from the template")
+    try:
+        return src.read_bytes()
+    except OSError as exc:
+        raise LocalError(f"cannot read {src}: {exc.strerror or exc}", hint="fix its permissions") from None
 
 
 def _render_segment(segment: str, values: Mapping[str, str], where: str) -> str:
