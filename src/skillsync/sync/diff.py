@@ -8,11 +8,9 @@ bytes or not UTF-8) and text files over :data:`MAX_PATCH_BYTES` are shown by siz
 from __future__ import annotations
 
 import asyncio
-import base64
 import difflib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from skillsync.digest import tree_digest
@@ -237,16 +235,3 @@ def render_patch(d: SkillDiff) -> list[str]:
         elif f.patch:
             out.append(f.patch.rstrip("\n"))
     return out
-
-
-def remote_loader(client_get: Callable[[str], Awaitable[str]]) -> Loader:
-    """A loader from a coroutine returning ``content_base64`` for a path."""
-
-    async def load(path: str) -> bytes:
-        return base64.b64decode(await client_get(path))
-
-    return load
-
-
-def read_local(path: Path) -> bytes:
-    return path.read_bytes()
