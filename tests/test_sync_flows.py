@@ -383,3 +383,9 @@ def test_unwritable_state_is_a_one_line_local_error(wss: tuple[Cli, Cli, Path, P
     assert "cannot write the sync state" in r.stderr and "Traceback" not in r.output
     (a / ".skillsync" / "state.json").rmdir()
     assert states(alice) == {"ro": "new"}  # refused before any POST: no pending digest, nothing sent
+
+
+def test_diff_two_revisions_checks_its_arguments_before_the_network(tmp_path: Path) -> None:
+    ws = make_ws(tmp_path / "w", "http://127.0.0.1:9")  # nothing listens: a network call would exit 3
+    r = ok(Cli(ws)("diff", "--from-revision", "1", "--to-revision", "2"), 2)
+    assert "exactly one SKILL" in r.stderr

@@ -158,6 +158,8 @@ def diff_command(
         raise UsageError("--stat and --name-only cannot be combined")
     if (from_rev is None) != (to_rev is None):
         raise UsageError("--from-revision and --to-revision go together")
+    if from_rev is not None and len(skills) != 1:
+        raise UsageError("--from-revision/--to-revision need exactly one SKILL")
     ws = state().workspace()
     patches = not (stat or name_only)
 
@@ -166,8 +168,6 @@ def diff_command(
             _announce(session)
             sync_state = SyncState.load(ws)
             if from_rev is not None and to_rev is not None:
-                if len(skills) != 1:
-                    raise UsageError("--from-revision/--to-revision need exactly one SKILL")
                 d = await diff_revisions(
                     session, slug_of(ws, skills[0]), sync_state, from_rev, to_rev, patches=patches
                 )
