@@ -6,9 +6,9 @@ silently changes what ships.
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,8 +20,23 @@ PYPROJECT_FILE = "pyproject.toml"
 Severity = Literal["error", "warning", "info", "off"]
 
 
+# Start-up cost matters (`validate` runs in pre-commit hooks): schemas are built on the first
+# validation (defer_build), and defaults are built without validation (model_construct), so a
+# workspace without config values never builds a validator.
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _default(model: type[_M]) -> Callable[[], _M]:
+    """A default factory: the model's defaults, unvalidated (they are known-good constants)."""
+
+    def factory() -> _M:
+        return model.model_construct()
+
+    return factory
 
 
 class Layout(_Strict):
@@ -36,10 +51,10 @@ class Layout(_Strict):
 
 
 DEFAULT_LAYOUTS: tuple[Layout, ...] = (
-    Layout(glob=".", slug="{skill}"),
-    Layout(glob="skills/*", slug="{skill}"),
-    Layout(glob="*", slug="{skill}"),
-    Layout(glob="*/*", slug="{org}-{skill}"),
+    Layout.model_construct(glob=".", slug="{skill}"),
+    Layout.model_construct(glob="skills/*", slug="{skill}"),
+    Layout.model_construct(glob="*", slug="{skill}"),
+    Layout.model_construct(glob="*/*", slug="{org}-{skill}"),
 )
 
 
@@ -77,7 +92,7 @@ class AllowEntry(_Strict):
 
 
 class ValidateConfig(_Strict):
-    limits: Limits = Limits()
+    limits: Limits = Field(default_factory=_default(Limits))
     rules: dict[str, Severity] = Field(default_factory=dict)
     overrides: tuple[RuleOverride, ...] = ()
     allow: tuple[AllowEntry, ...] = ()
@@ -102,14 +117,19 @@ class TemplatesConfig(_Strict):
 
 
 class Config(_Strict):
-    workspace: WorkspaceConfig = WorkspaceConfig()
-    selection: SelectionConfig = SelectionConfig()
-    validate_: ValidateConfig = Field(default=ValidateConfig(), alias="validate")
-    remote: RemotesConfig = RemotesConfig()
+    workspace: WorkspaceConfig = Field(default_factory=_default(WorkspaceConfig))
+    selection: SelectionConfig = Field(default_factory=_default(SelectionConfig))
+    validate_: ValidateConfig = Field(default_factory=_default(ValidateConfig), alias="validate")
+    remote: RemotesConfig = Field(default_factory=_default(RemotesConfig))
     remotes: dict[str, RemoteConfig] = Field(default_factory=dict)
-    templates: TemplatesConfig = TemplatesConfig()
+    templates: TemplatesConfig = Field(default_factory=_default(TemplatesConfig))
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+def default_config() -> Config:
+    """The config of a workspace without one: equal to ``Config()``, built without validation."""
+    return Config.model_construct()
 
 
 def _format_error(err: ValidationError, source: str) -> str:
@@ -122,6 +142,8 @@ def _format_error(err: ValidationError, source: str) -> str:
 
 
 def parse_config(data: dict[str, Any], source: str) -> Config:
+    if not data:  # an empty file or table: the defaults, no validator to build
+        return default_config()
     try:
         return Config.model_validate(data)
     except ValidationError as err:
@@ -130,6 +152,8 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
 
 def load_config_file(path: Path) -> Config:
     """Read ``skillsync.toml`` or the ``[tool.skillsync]`` table of ``pyproject.toml``."""
+    import tomllib  # only when a config file exists
+
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -149,6 +173,8 @@ def load_config_file(path: Path) -> Config:
 
 
 def pyproject_has_section(path: Path) -> bool:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

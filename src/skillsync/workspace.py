@@ -17,6 +17,7 @@ from skillsync.config import (
     PYPROJECT_FILE,
     Config,
     Layout,
+    default_config,
     load_config_file,
     pyproject_has_section,
 )
@@ -131,7 +132,7 @@ def open_workspace(start: Path | None = None) -> Workspace:
     if not start.is_dir():
         raise UsageError(f"{start}: not a folder")
     root, config_path = find_root(start)
-    config = load_config_file(config_path) if config_path else Config()
+    config = load_config_file(config_path) if config_path else default_config()
     return Workspace(root=root, config=config, config_path=config_path)
 
 
@@ -184,13 +185,24 @@ def discover(root: Path, config: Config) -> tuple[list[Skill], list[str]]:
             unmatched.append(rel)
         else:
             matched.append((rel, layout or Layout(glob=rel)))
-    for outer, _ in matched:
-        for inner in rels:  # an unmatched SKILL.md inside a skill is nested too (it would ship silently)
-            if inner != outer and (outer == "." or inner.startswith(outer + "/")):
-                raise LocalError(
-                    f"nested skill: {inner}/{SKILL_FILE} is inside skill {outer}/",
-                    hint="move the inner skill out, or rename its SKILL.md if it is an example",
-                )
+    # An unmatched SKILL.md inside a skill is nested too (it would ship silently). Each folder's
+    # ancestors are looked up (not every pair compared); the first pair in (outer, inner) order
+    # is reported.
+    order = {rel: i for i, (rel, _) in enumerate(matched)}
+    nested: list[tuple[int, int, str, str]] = []
+    for j, inner in enumerate(rels):
+        if inner == ".":
+            continue
+        parts = inner.split("/")
+        for outer in (".", *("/".join(parts[:k]) for k in range(1, len(parts)))):
+            if outer in order:
+                nested.append((order[outer], j, outer, inner))
+    if nested:
+        _, _, outer, inner = min(nested)
+        raise LocalError(
+            f"nested skill: {inner}/{SKILL_FILE} is inside skill {outer}/",
+            hint="move the inner skill out, or rename its SKILL.md if it is an example",
+        )
     skills: list[Skill] = []
     by_slug: dict[str, str] = {}
     for rel, layout in matched:

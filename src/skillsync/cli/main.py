@@ -12,7 +12,6 @@ import os
 import platform
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +102,8 @@ def _crash_dir() -> Path:
 
 def write_crash_report(exc: BaseException, argv: list[str]) -> Path | None:
     """Write versions, the command and the traceback (redacted; no environment) for a bug report."""
+    import traceback  # only on a crash: keeps start-up lean
+
     text = "\n".join(
         [
             "skillsync crash report",
@@ -155,12 +156,16 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
     except SkillsyncError as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         return _fail(int(exc.exit_code), str(exc))
     except BrokenPipeError:
         return 0
     except Exception as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         report = write_crash_report(exc, argv)
         where = f"; report: {report}" if report else ""

@@ -78,18 +78,34 @@ _BARE_REF = re.compile(r"(?<![\w/.`-])((?:scripts|references|assets)/[\w.\-/]*\w
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
+# Each link pattern with a substring every match contains: a line without it skips the regex
+# (most lines of a body hold no link; the regexes, the bare-path one above all, are slow).
+_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("](", _INLINE_LINK),
+    ("]:", _REF_DEF),
+    ("`", _CODE_REF),
+    ("s/", _BARE_REF),
+)
+
+
 def _links(body: str, first_line: int) -> Iterator[tuple[int, str]]:
     """(SKILL.md line, target) for every relative link or file reference outside code fences."""
+    kinds = [(needle, rx) for needle, rx in _LINK_PATTERNS if needle in body]
+    if not kinds:
+        return
+    fences = "```" in body or "~~~" in body
     fenced = False
     for n, line in enumerate(body.split("\n"), first_line):
-        if _FENCE.match(line):
+        if fences and _FENCE.match(line):
             fenced = not fenced
             continue
         if fenced:
             continue
         seen: set[str] = set()
         spans: list[tuple[int, int]] = []
-        for rx in (_INLINE_LINK, _REF_DEF, _CODE_REF, _BARE_REF):
+        for needle, rx in kinds:
+            if needle not in line:
+                continue
             for m in rx.finditer(line):
                 if any(a <= m.start() < b for a, b in spans):
                     continue  # a path inside a link already taken
@@ -140,7 +156,7 @@ def check(ctx: SkillContext) -> Iterator[Finding]:
                 "text file is not valid UTF-8",
                 "re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
             )
-        shebang = f.data[:2] == b"#!"
+        shebang = f.data.startswith(b"#!")
         executable = bool(f.mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
         if shebang and not executable:
             yield Finding(

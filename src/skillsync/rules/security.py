@@ -14,26 +14,47 @@ from collections.abc import Iterator
 from skillsync.rules import Finding
 from skillsync.rules.context import SkillContext
 
-# (rule id, what it is, literal that every match starts with, pattern). The literal gates the
-# regex with a fast substring search: a regex without a literal prefix scans ~20x slower. Before
-# that, one-byte gates (memchr speed) skip patterns whose required character is absent.
-_PATTERNS: tuple[tuple[str, str, bytes, re.Pattern[bytes]], ...] = (
-    ("security.seren-key", "Seren API key", b"seren_", re.compile(rb"seren_[A-Za-z0-9_\-]{16,}")),
-    ("security.aws-key", "AWS access key id", b"AKIA", re.compile(rb"AKIA[0-9A-Z]{16}(?![A-Z0-9])")),
-    ("security.aws-key", "AWS access key id", b"ASIA", re.compile(rb"ASIA[0-9A-Z]{16}(?![A-Z0-9])")),
+# (rule id, what it is, bytes every match contains, pattern). Each pattern starts with a literal,
+# so the regex engine's own prefix search finds candidates (about twice as fast as a `bytes in`
+# test of the same literal). Before that, the required single bytes are looked up with memchr
+# speed (~20x faster again): most files lack one of them, and the pattern is skipped.
+_PATTERNS: tuple[tuple[str, str, frozenset[bytes], re.Pattern[bytes]], ...] = (
+    ("security.seren-key", "Seren API key", frozenset((b"_",)), re.compile(rb"seren_[A-Za-z0-9_\-]{16,}")),
+    (
+        "security.aws-key",
+        "AWS access key id",
+        frozenset((b"K", b"I")),
+        re.compile(rb"AKIA[0-9A-Z]{16}(?![A-Z0-9])"),
+    ),
+    (
+        "security.aws-key",
+        "AWS access key id",
+        frozenset((b"S", b"I")),
+        re.compile(rb"ASIA[0-9A-Z]{16}(?![A-Z0-9])"),
+    ),
     (
         "security.private-key",
         "private key block",
-        b"-----BEGIN ",
+        frozenset((b"-", b"B")),
         re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
     ),
-    ("security.github-token", "GitHub token", b"gh", re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}")),
-    ("security.github-token", "GitHub token", b"github_pat_", re.compile(rb"github_pat_[A-Za-z0-9_]{22,}")),
-    ("security.slack-token", "Slack token", b"xox", re.compile(rb"xox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("security.github-token", "GitHub token", frozenset((b"_",)), re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}")),
+    (
+        "security.github-token",
+        "GitHub token",
+        frozenset((b"_",)),
+        re.compile(rb"github_pat_[A-Za-z0-9_]{22,}"),
+    ),
+    (
+        "security.slack-token",
+        "Slack token",
+        frozenset((b"-",)),
+        re.compile(rb"xox[abposr]-[A-Za-z0-9-]{10,}"),
+    ),
     (
         "security.slack-token",
         "Slack webhook URL",
-        b"hooks.slack.com/services/",
+        frozenset((b"/",)),
         re.compile(rb"hooks\.slack\.com/services/T[A-Za-z0-9_/]+"),
     ),
 )
@@ -42,8 +63,8 @@ _GENERIC = re.compile(
     rb"(?i)([A-Za-z0-9_.\-]*(?:key|token|secret|passwd|password))[\"']?[ \t]*(?::|=|:=)[ \t]*"
     rb"[\"']?([A-Za-z0-9+/_\-.=~]{16,})"
 )
-# A byte each pattern needs, checked first (memchr speed): skips the slower substring search.
-_GATES = {b"seren_": b"_", b"gh": b"_", b"github_pat_": b"_", b"xox": b"-", b"-----BEGIN ": b"-"}
+# Every byte any gate needs, plus the assignment characters the generic pattern needs.
+_GATE_BYTES = tuple(sorted({b for _, _, needs, _ in _PATTERNS for b in needs} | {b"=", b":"}))
 _UPPER_DIGITS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _NAME_WORDS = (b"key", b"token", b"secret", b"passw")
 _PLACEHOLDERS = (b"example", b"xxxx", b"your", b"changeme", b"placeholder", b"dummy", b"redacted", b"****")
@@ -67,10 +88,11 @@ def _seren_like(value: bytes) -> bool:
 
 def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
     """(rule id, kind, byte offset) of each likely secret in ``data``."""
-    present = {c: c in data for c in (b"_", b"-", b"=", b":")}
-    for rule, kind, literal, rx in _PATTERNS:
-        gate = _GATES.get(literal)
-        if (gate is not None and not present[gate]) or literal not in data:
+    present = {b for b in _GATE_BYTES if b in data}  # one memchr-speed lookup per byte
+    if not present:
+        return
+    for rule, kind, needs, rx in _PATTERNS:
+        if not needs <= present:
             continue
         for m in rx.finditer(data):
             if rule == "security.aws-key" and m.start() and data[m.start() - 1] in _UPPER_DIGITS:
@@ -78,7 +100,7 @@ def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
             if rule == "security.seren-key" and not _seren_like(m.group(0)):
                 continue
             yield rule, kind, m.start()
-    if not (present[b"="] or present[b":"]):
+    if b"=" not in present and b":" not in present:
         return  # no assignment anywhere
     low = data.lower()
     if not any(w in low for w in _NAME_WORDS):
