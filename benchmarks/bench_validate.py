@@ -10,8 +10,10 @@ same run:
 - the skillsync engine in this process (no interpreter start-up), and the import time of the
   validate command (`python -X importtime`, sum of top-level imports).
 The two subprocesses run alternately (one untimed warm-up each first, so both see a warm page
-cache), N times each, and the ratio is of their medians: on a shared, noisy machine this compares
-like with like. Target: skillsync's wall time <= half of skillcheck's. skillcheck is a PyPI tool
+cache and run from bytecode: a PYTHONPYCACHEPREFIX in the work folder, PYTHONDONTWRITEBYTECODE
+dropped, since skillcheck's installed .pyc files exist while an editable checkout's may not),
+N times each, and the ratio is of their medians: on a shared, noisy machine this compares like
+with like. Target: skillsync's wall time <= half of skillcheck's. skillcheck is a PyPI tool
 installed into the venv for this comparison only (`.venv/bin/pip install skillcheck`), not a
 project dependency.
 """
@@ -19,6 +21,7 @@ project dependency.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -35,16 +38,16 @@ from skillsync.validate import check_skills
 from skillsync.workspace import open_workspace
 
 
-def run_once(cmd: list[str], cwd: Path) -> tuple[float, int]:
+def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
     start = time.perf_counter()
-    rc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False).returncode
+    rc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False).returncode
     return time.perf_counter() - start, rc
 
 
-def import_ms(cwd: Path) -> float:
+def import_ms(cwd: Path, env: dict[str, str]) -> float:
     """Sum of the top-level entries of `-X importtime` for `skillsync validate --json`."""
     cmd = [sys.executable, "-X", "importtime", "-m", "skillsync", "validate", "--json"]
-    err = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False).stderr
+    err = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False).stderr
     total = 0
     for line in err.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -71,6 +74,11 @@ def main() -> int:
         skillcheck = shutil.which("skillcheck", path=str(bindir)) or shutil.which("skillcheck")
         ours_cmd = [str(bindir / "skillsync"), "validate", "--json"]
         theirs_cmd = [skillcheck, "--format", "json", "--no-color", "skills"] if skillcheck else None
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
+        run_once(ours_cmd, root, env)  # warm-up: page cache and bytecode, for both
+        if theirs_cmd:
+            run_once(theirs_cmd, root, env)
         engine = []
         for _ in range(args.repeat):
             ws = open_workspace(root)
@@ -78,19 +86,16 @@ def main() -> int:
             report = check_skills(ws, ws.skills())
             engine.append(time.perf_counter() - start)
         print(f"skillsync engine (in process):   {fmt(engine)}  {report.summary()}")
-        imports = [import_ms(root) for _ in range(args.repeat)]
+        imports = [import_ms(root, env) for _ in range(args.repeat)]
         print(f"skillsync validate imports:      median {statistics.median(imports):7.1f} ms")
         ours: list[float] = []
         theirs: list[float] = []
         rc_ours = rc_theirs = 0
-        run_once(ours_cmd, root)  # warm-up: page cache and .pyc files, for both
-        if theirs_cmd:
-            run_once(theirs_cmd, root)
         for _ in range(args.repeat):
-            t, rc_ours = run_once(ours_cmd, root)
+            t, rc_ours = run_once(ours_cmd, root, env)
             ours.append(t)
             if theirs_cmd:
-                t, rc_theirs = run_once(theirs_cmd, root)
+                t, rc_theirs = run_once(theirs_cmd, root, env)
                 theirs.append(t)
         print(f"skillsync validate (subprocess): {fmt(ours)}  exit {rc_ours}")
         if not theirs_cmd:
