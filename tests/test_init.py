@@ -222,3 +222,14 @@ def test_pre_commit_tool_accepts_the_config(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_init_leaves_the_default_remote_unpinned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `init`, setting SEREN_API_KEY (or logging in) switches the default remote to seren."""
+    from skillsync.config import load_config_file
+    from skillsync.remote.remotes import default_remote
+
+    assert Cli(tmp_path)("init").exit_code == 0
+    config = load_config_file(tmp_path / "skillsync.toml")
+    assert default_remote(config, {}) == "local"
+    assert default_remote(config, {"SEREN_API_KEY": "k"}) == "seren"

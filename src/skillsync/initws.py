@@ -61,7 +61,10 @@ COMMENTS: dict[str, str] = {
     "validate.body_max_lines": "SKILL.md body budget in lines (warning above).",
     "validate.body_max_tokens": "SKILL.md body budget in approximate tokens (warning above).",
     "remote": "Which remote commands talk to by default.",
-    "remote.default": 'Name of the default remote ("local" is the embedded local registry).',
+    "remote.default": (
+        'Name of the default remote. Unset: "local" (the embedded local registry) until you set up\n'
+        'Seren with `skillsync login` or SEREN_API_KEY, then "seren". Set it to pin one.'
+    ),
     "remote.org": "Default organization id or slug for remote commands.",
     "remotes": (
         "Named remotes. Example:\n"
@@ -75,6 +78,10 @@ COMMENTS: dict[str, str] = {
 }
 # Shown commented out for keys whose default is "not set".
 EXAMPLES: dict[str, str] = {"remote.org": '"my-org"', "templates.path": '"templates"'}
+# Shown commented out although they have a value: setting them changes behaviour. `remote.default`
+# left unset means "local until you set up Seren (login or SEREN_API_KEY)"; written out, it would pin
+# the workspace to the local registry for good.
+COMMENTED_DEFAULTS = frozenset({"remote.default"})
 
 SKILLIGNORE_TEXT = """\
 # .skillignore: files that never ship with a skill, in .gitignore syntax.
@@ -144,6 +151,8 @@ def _emit(lines: list[str], path: str, model: BaseModel) -> None:
         _comment(lines, dotted)
         if value is None:
             lines.append(f"# {key} = {EXAMPLES.get(dotted, '...')}")
+        elif dotted in COMMENTED_DEFAULTS:
+            lines.append(f"# {key} = {_toml_value(value)}")
         else:
             lines.append(f"{key} = {_toml_value(value)}")
     for key, value in fields:
