@@ -208,7 +208,7 @@ class _Applier:
                     ) from None
                 item.result = "adopted"
                 if item.decision.publish and view.publication == "draft":
-                    await self.client.publish_revision(self.org, view.id, view.latest_revision_id)
+                    await publish_revision_once(self.session, view.id, view.latest_revision_id)
                 item.published = item.decision.publish
                 return
             view = view_of(skill)
@@ -268,7 +268,7 @@ class _Applier:
             if await self._adopt_if_equal(item, skill_id, rev.id, rev.revision_number):
                 item.result = "adopted"
                 if item.decision.publish and rev.status == "draft":
-                    await self.client.publish_revision(self.org, skill_id, rev.id)
+                    await publish_revision_once(self.session, skill_id, rev.id)
                 item.published = item.decision.publish or rev.status == "published"
                 return True
         return False
