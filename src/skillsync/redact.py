@@ -21,3 +21,28 @@ def redact(text: str, *extra_secrets: str) -> str:
     text = _PATTERNS[0].sub(REDACTED, text)
     text = _PATTERNS[1].sub(lambda m: m.group(1) + REDACTED, text)
     return _PATTERNS[2].sub(lambda m: m.group(1) + REDACTED, text)
+
+
+# Options whose value is a credential: their values never reach a crash report.
+SECRET_OPTIONS = frozenset({"--token", "--key", "--api-key", "--password"})
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """``argv`` with the values of credential options (``--token X``, ``--token=X``) replaced."""
+    out: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            out.append(REDACTED)
+            hide_next = False
+            continue
+        name, eq, _value = arg.partition("=")
+        if name in SECRET_OPTIONS:
+            if eq:
+                out.append(f"{name}={REDACTED}")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
+        out.append(arg)
+    return out
