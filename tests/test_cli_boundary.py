@@ -72,3 +72,26 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert main_mod.__name__ == "skillsync.cli.main"
     assert "skillsync" in proc.stdout
+
+
+def test_usage_error_with_json_prints_an_error_document(tmp_path: Path) -> None:
+    result = Cli(tmp_path)("ls", "--json", "--no-such-option")
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["format_version"] == "1" and doc["error"]["code"] == 2
+    assert "no-such-option" in doc["error"]["message"]
+
+
+def test_crash_report_hides_credential_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "plain-secret-token-value"
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr("skillsync.emulator.create_app", boom)
+    result = Cli(tmp_path)("serve", "--port", "0", "--token", secret)
+    assert result.exit_code == 70
+    reports = list((Path(os.environ["XDG_CACHE_HOME"]) / "skillsync").glob("crash-*.txt"))
+    assert len(reports) == 1
+    text = reports[0].read_text()
+    assert "--token [REDACTED]" in text and secret not in text

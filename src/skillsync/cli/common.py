@@ -21,7 +21,6 @@ class AppState:
     def __init__(self, directory: Path | None, debug: bool) -> None:
         self.directory = directory
         self.debug = debug
-        self.json = False
         self._workspace: Workspace | None = None
 
     def workspace(self) -> Workspace:
@@ -39,15 +38,13 @@ def state() -> AppState:
     return obj
 
 
-def _mark_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+def _mark_json(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     if value:
-        obj = ctx.find_object(AppState)
-        if obj is not None:
-            obj.json = True
         _JSON_REQUESTED[0] = True
     return value
 
 
+# Read by the error boundary in main.run(), which runs outside any click context.
 _JSON_REQUESTED = [False]
 
 

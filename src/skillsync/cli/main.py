@@ -21,7 +21,7 @@ from skillsync import __version__
 from skillsync.cli.common import AppState, json_requested, reset_json_flag
 from skillsync.errors import ExitCode, SkillsyncError
 from skillsync.output import FORMAT_VERSION
-from skillsync.redact import redact
+from skillsync.redact import redact, redact_argv
 
 # name -> (module, attribute). Modules load only when their command runs (or for --help), so
 # `validate` in a pre-commit hook never pays for httpx, the API models or the local registry.
@@ -110,7 +110,7 @@ def write_crash_report(exc: BaseException, argv: list[str]) -> Path | None:
             f"skillsync: {__version__}",
             f"python: {sys.version.split()[0]} ({platform.python_implementation()})",
             f"platform: {platform.platform()}",
-            f"command: {' '.join(['skillsync', *argv])}",
+            f"command: {' '.join(['skillsync', *redact_argv(argv)])}",
             f"time: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
             "",
             "".join(traceback.format_exception(exc)),
@@ -126,11 +126,15 @@ def write_crash_report(exc: BaseException, argv: list[str]) -> Path | None:
         return None
 
 
+def _print_json_error(code: int, message: str) -> None:
+    doc: dict[str, Any] = {"format_version": FORMAT_VERSION, "error": {"code": code, "message": message}}
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
 def _fail(code: int, message: str) -> int:
     message = redact(message)
     if json_requested():
-        doc: dict[str, Any] = {"format_version": FORMAT_VERSION, "error": {"code": code, "message": message}}
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        _print_json_error(code, message)
     click.echo(f"skillsync: error: {message}", err=True)
     return code
 
@@ -152,8 +156,11 @@ def run(argv: list[str] | None = None) -> int:
         click.echo("skillsync: interrupted", err=True)
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:
+        code = ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+        if json_requested() or "--json" in argv:
+            _print_json_error(code, exc.format_message())
         exc.show()
-        return ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+        return code
     except SkillsyncError as exc:
         if debug:
             import traceback
