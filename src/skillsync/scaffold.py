@@ -24,7 +24,7 @@ from pathlib import Path
 
 import skillsync
 from skillsync.errors import FindingsError, LocalError, UsageError
-from skillsync.workspace import SLUG_SOFT_MAX, Workspace, _match_layout, _render_slug, slug_problem
+from skillsync.workspace import SLUG_SOFT_MAX, Workspace, match_layout, render_slug, slug_problem
 
 MANIFEST = "template.toml"
 BUILTIN = "built-in"
@@ -519,9 +519,9 @@ def plan_target(ws: Workspace, name: str, org: str | None) -> Target:
     path = ws.root.joinpath(*chosen)
     if os.path.lexists(path):
         raise LocalError(f"{rel} already exists", hint="choose another name, or remove the folder first")
-    matched = _match_layout(rel, ws.config.workspace.layouts)
+    matched = match_layout(rel, ws.config.workspace.layouts)
     assert matched is not None  # the chosen path fits a layout by construction
-    slug = ws.config.workspace.slugs.get(rel) or _render_slug(matched, ws.root, rel)
+    slug = ws.config.workspace.slugs.get(rel) or render_slug(matched, ws.root, rel)
     problem = slug_problem(slug)
     if problem:
         raise FindingsError(f"{rel} would get the invalid slug '{slug}': {problem}")

@@ -136,7 +136,7 @@ def open_workspace(start: Path | None = None) -> Workspace:
     return Workspace(root=root, config=config, config_path=config_path)
 
 
-def _match_layout(rel: str, layouts: tuple[Layout, ...]) -> Layout | None:
+def match_layout(rel: str, layouts: tuple[Layout, ...]) -> Layout | None:
     parts = [] if rel == "." else rel.split("/")
     for layout in layouts:
         pattern = [] if layout.glob in (".", "") else layout.glob.strip("/").split("/")
@@ -145,7 +145,7 @@ def _match_layout(rel: str, layouts: tuple[Layout, ...]) -> Layout | None:
     return None
 
 
-def _render_slug(layout: Layout, root: Path, rel: str) -> str:
+def render_slug(layout: Layout, root: Path, rel: str) -> str:
     parts = [root.name] if rel == "." else rel.split("/")
     values = {
         "skill": parts[-1],
@@ -180,7 +180,7 @@ def discover(root: Path, config: Config) -> tuple[list[Skill], list[str]]:
     matched: list[tuple[str, Layout]] = []
     unmatched: list[str] = []
     for rel in rels:
-        layout = _match_layout(rel, config.workspace.layouts)
+        layout = match_layout(rel, config.workspace.layouts)
         if layout is None and rel not in config.workspace.slugs:
             unmatched.append(rel)
         else:
@@ -206,7 +206,7 @@ def discover(root: Path, config: Config) -> tuple[list[Skill], list[str]]:
     skills: list[Skill] = []
     by_slug: dict[str, str] = {}
     for rel, layout in matched:
-        slug = config.workspace.slugs.get(rel) or _render_slug(layout, root, rel)
+        slug = config.workspace.slugs.get(rel) or render_slug(layout, root, rel)
         problem = slug_problem(slug)
         if problem:
             raise LocalError(
