@@ -8,7 +8,10 @@ same run:
 - `skillcheck --format json --no-color skills` as a subprocess on the same tree (reads only
   SKILL.md files; one process given the folder, as its docs show for a whole tree);
 - the skillsync engine in this process (no interpreter start-up), and the import time of the
-  validate command (`python -X importtime`, sum of top-level imports).
+  validate command (`python -X importtime`, sum of top-level imports);
+- both tools side by side in this one process (`check_skills` + JSON rendering vs skillcheck's
+  `cli.main()` with the same arguments, stdout captured), alternating, after a warm-up each: the
+  comparison without interpreter and import start-up.
 The two subprocesses run alternately (one untimed warm-up each first, so both see a warm page
 cache and run from bytecode: a PYTHONPYCACHEPREFIX in the work folder, PYTHONDONTWRITEBYTECODE
 dropped, since skillcheck's installed .pyc files exist while an editable checkout's may not),
@@ -21,6 +24,8 @@ project dependency.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import shutil
 import statistics
@@ -34,8 +39,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate
 
+from skillsync.reporters import render
 from skillsync.validate import check_skills
 from skillsync.workspace import open_workspace
+
+
+def ours_in_process(root: Path) -> float:
+    ws = open_workspace(root)
+    start = time.perf_counter()
+    render(check_skills(ws, ws.skills()), "json")
+    return time.perf_counter() - start
+
+
+def skillcheck_in_process(root: Path) -> float | None:
+    try:
+        from skillcheck import cli as skillcheck_cli
+    except ImportError:
+        return None
+    saved = sys.argv
+    sys.argv = ["skillcheck", "--format", "json", "--no-color", str(root / "skills")]
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            skillcheck_cli.main()
+    except SystemExit:
+        pass
+    finally:
+        sys.argv = saved
+    return time.perf_counter() - start
 
 
 def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
@@ -98,13 +129,25 @@ def main() -> int:
                 t, rc_theirs = run_once(theirs_cmd, root, env)
                 theirs.append(t)
         print(f"skillsync validate (subprocess): {fmt(ours)}  exit {rc_ours}")
+        if skillcheck_in_process(root) is not None:  # warm-up of both, then alternate
+            ours_in_process(root)
+            side_ours: list[float] = []
+            side_theirs: list[float] = []
+            for _ in range(args.repeat):
+                side_ours.append(ours_in_process(root))
+                side_theirs.append(skillcheck_in_process(root) or 0.0)
+            print(f"in one process: skillsync        {fmt(side_ours)}")
+            print(f"in one process: skillcheck       {fmt(side_theirs)}")
+            side = statistics.median(side_ours) / statistics.median(side_theirs)
+            verdict = "met" if side <= 0.5 else "MISSED"
+            print(f"ratio in one process (medians): {side:.2f} (target <= 0.50: {verdict})")
         if not theirs_cmd:
             print("skillcheck not installed: .venv/bin/pip install skillcheck")
             return 0
         print(f"skillcheck (subprocess):         {fmt(theirs)}  exit {rc_theirs}")
         ratio = statistics.median(ours) / statistics.median(theirs)
         verdict = "met" if ratio <= 0.5 else "MISSED"
-        print(f"ratio skillsync/skillcheck (medians): {ratio:.2f} (target <= 0.50: {verdict})")
+        print(f"ratio as subprocesses (medians): {ratio:.2f} (target <= 0.50: {verdict})")
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(base, ignore_errors=True)
