@@ -347,3 +347,39 @@ def test_ignore_files_compiled_once_until_changed(tmp_path: Path) -> None:
     os.utime(path, ns=(1, 1))
     second = ignore.load(str(path), ".gitignore", "")
     assert [p.text for p in second.patterns] == ["a", "b"]
+
+
+def test_catastrophic_skillignore_patterns_do_not_hang(tmp_path: Path) -> None:
+    """`**/**/...` and `*a*a*a...b` once backtracked exponentially; `ls` must still answer."""
+    folder = write_skill(tmp_path, "skills/alpha", extra={"/".join(["a"] * 30) + "/f": "x", "a" * 60: "y"})
+    (folder / ".skillignore").write_text("**/" * 40 + "x\n" + "*a" * 30 + "b\n" + "a" * 100_000 + "\n")
+    import subprocess
+    import sys
+
+    # A hang guard (generous), not a speed assertion: before the fix this ran for hours.
+    proc = subprocess.run(
+        [sys.executable, "-m", "skillsync", "ls", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["skills"][0]["files"] == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="*ab/?", min_size=1, max_size=12), st.text(alphabet="ab/", max_size=12))
+def test_atomic_star_chunks_match_the_same_paths(pat: str, text: str) -> None:
+    import re
+
+    fast = ignore.translate(pat)
+    slow_tokens = ignore._atomic_stars
+    try:
+        ignore._atomic_stars = lambda out: out  # type: ignore[assignment]
+        slow = ignore.translate(pat)
+    finally:
+        ignore._atomic_stars = slow_tokens  # type: ignore[assignment]
+    assert fast is not None and slow is not None
+    assert bool(re.fullmatch(fast, text, re.DOTALL)) == bool(re.fullmatch(slow, text, re.DOTALL))

@@ -13,6 +13,7 @@ ignore file, the last line that matches one path. The walk in ``selection`` does
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -133,6 +134,14 @@ def translate(pat: str) -> str | None:
             elif double and pat[j] == "/":
                 out.append("(?:.*/)?")
                 i = j + 1
+                # `**/**/` matches what one `**/` does; repeated, it backtracks exponentially.
+                while True:
+                    k = i
+                    while k < n and pat[k] == "*":
+                        k += 1
+                    if k - i < 2 or k >= n or pat[k] != "/":
+                        break
+                    i = k + 1
             else:
                 out.append("[^/]*")
                 i = j
@@ -153,7 +162,30 @@ def translate(pat: str) -> str | None:
         else:
             out.append(re.escape(ch))
             i += 1
-    return "".join(out)
+    return "".join(_atomic_stars(out))
+
+
+_STAR = "[^/]*"
+_MULTI = (_STAR, ".*", "(?:.*/)?", "/")
+
+
+def _atomic_stars(out: list[str]) -> list[str]:
+    """Match the slash-free chunk between two single stars at its first place, atomically.
+
+    ``*a*a*a*b`` as plain ``[^/]*a[^/]*a...`` backtracks exponentially on a long name. Between two
+    stars, a chunk of one-character tokens without ``/`` may take its earliest occurrence with no
+    loss (the next star absorbs the rest), as CPython's fnmatch does; the set matched is the same.
+    """
+    stars = [idx for idx, tok in enumerate(out) if tok == _STAR]
+    res = list(out)
+    for s1, s2 in itertools.pairwise(stars):
+        chunk = out[s1 + 1 : s2]
+        if not chunk or any(tok in _MULTI for tok in chunk):
+            continue
+        res[s1] = f"(?>[^/]*?{''.join(chunk)})"
+        for idx in range(s1 + 1, s2):
+            res[idx] = ""
+    return res
 
 
 def parse_line(raw: str, line: int | None) -> Pattern | None:
