@@ -98,3 +98,17 @@ def test_json_shape_for_secret(tmp_path: Path) -> None:
     f = next(f for f in doc["skills"][0]["findings"] if f["rule"] == "security.aws-key")
     assert set(f) == {"rule", "severity", "path", "line", "message", "hint"}
     assert f["path"] == "s1/scripts/config.py" and f["line"] == 3
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_secret_echoed_by_another_rule_is_masked(tmp_path: Path, fmt: str) -> None:
+    """name-mismatch, unknown-field and broken-link messages quote the author's text."""
+    (tmp_path / "s1").mkdir()
+    (tmp_path / "s1" / "SKILL.md").write_text(
+        f"---\nname: {GH}\ndescription: ok\n{SEREN}: 1\n---\n# T\n\nSee [x]({AWS}.md).\n"
+    )
+    result = Cli(tmp_path)("validate", "--format", fmt)
+    assert result.exit_code == 1
+    assert "spec.name-mismatch" in result.output and "files.broken-link" in result.output
+    for secret in (SEREN, AWS, GH):
+        assert secret not in result.output

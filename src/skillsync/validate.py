@@ -162,7 +162,8 @@ def check_skill(ws: Workspace, skill: Skill, policy: _Policy | None = None) -> S
             sev = policy.severity(f.rule, ws_path)
             if sev == "off" or policy.allowed(f.rule, ws_path) or _inline_allowed(ctx, f):
                 continue
-            out.append(replace(f, path=ws_path, severity=_sev(sev)))
+            message, hint = security.mask(f.message), f.hint and security.mask(f.hint)
+            out.append(replace(f, path=ws_path, severity=_sev(sev), message=message, hint=hint))
     out.sort(key=lambda f: (f.path, f.line or 0, _SEVERITY_ORDER[f.severity], f.rule))
     return SkillReport(skill, out)
 

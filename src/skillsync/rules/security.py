@@ -116,6 +116,16 @@ def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
         yield "security.generic-secret", f"high-entropy value assigned to {name}", m.start(2)
 
 
+def mask(text: str) -> str:
+    """``text`` with every known-kind secret replaced: finding messages echo names and link targets."""
+    data = text.encode("utf-8", "surrogateescape")
+    if not any(b in data for b in _GATE_BYTES):
+        return text
+    for _, _, _, rx in _PATTERNS:
+        data = rx.sub(b"[REDACTED]", data)
+    return data.decode("utf-8", "surrogateescape")
+
+
 def check(ctx: SkillContext) -> Iterator[Finding]:
     for f in ctx.files:
         if f.binary or not f.data:
