@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -225,3 +226,17 @@ def test_hostile_skill_md_gives_findings_not_crashes(tmp_path: Path) -> None:
         assert result.exit_code in (0, 1), (case, result.output)
         rules = {f["rule"] for s in json.loads(result.output)["skills"] for f in s["findings"]}
         assert rule in rules, (case, rules)
+
+
+def test_fix_that_cannot_write_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only folder (injected: tests may run as root) gives exit 4 naming the file."""
+    write_skill(tmp_path, "skills/bad", description="Use: this")
+
+    def refuse(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+        raise PermissionError(13, "Permission denied", str(path.parent))
+
+    monkeypatch.setattr(fixmod, "atomic_write_bytes", refuse)
+    result = Cli(tmp_path)("fix")
+    assert result.exit_code == 4, result.output
+    assert "skills/bad/SKILL.md: cannot write: Permission denied" in result.output
+    assert "Traceback" not in result.output

@@ -132,5 +132,12 @@ def apply(result: FixResult) -> None:
     """Write the fixed SKILL.md atomically, keeping its permission bits."""
     if not result.changed:
         return
-    mode = stat.S_IMODE(result.path.stat().st_mode)
-    atomic_write_bytes(result.path, result.new.encode("utf-8"), mode=mode)
+    try:
+        target = result.path
+        mode = stat.S_IMODE(target.stat().st_mode)
+        atomic_write_bytes(target, result.new.encode("utf-8"), mode=mode)
+    except OSError as exc:
+        raise LocalError(
+            f"{printable(str(result.path))}: cannot write: {exc.strerror or exc}",
+            hint="make the file and its folder writable, then run `skillsync fix` again",
+        ) from None
