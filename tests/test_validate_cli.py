@@ -240,3 +240,13 @@ def test_fix_that_cannot_write_is_a_one_line_error(tmp_path: Path, monkeypatch: 
     assert result.exit_code == 4, result.output
     assert "skills/bad/SKILL.md: cannot write: Permission denied" in result.output
     assert "Traceback" not in result.output
+
+
+def test_fix_writes_through_a_symlinked_skill_md(tmp_path: Path) -> None:
+    folder = write_skill(tmp_path, "skills/bad", description="Use: this")
+    (folder / "docs").mkdir()
+    (folder / "SKILL.md").rename(folder / "docs" / "real.md")
+    (folder / "SKILL.md").symlink_to("docs/real.md")
+    assert Cli(tmp_path)("fix").exit_code == 0
+    assert (folder / "SKILL.md").is_symlink()
+    assert "description: 'Use: this'" in (folder / "docs" / "real.md").read_text()

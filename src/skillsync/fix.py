@@ -129,11 +129,14 @@ def plan(skill: Skill) -> FixResult | None:
 
 
 def apply(result: FixResult) -> None:
-    """Write the fixed SKILL.md atomically, keeping its permission bits."""
+    """Write the fixed SKILL.md atomically, keeping its permission bits.
+
+    A symlinked SKILL.md is fixed in its target: replacing the link itself would turn it into a copy.
+    """
     if not result.changed:
         return
     try:
-        target = result.path
+        target = result.path.resolve(strict=True)
         mode = stat.S_IMODE(target.stat().st_mode)
         atomic_write_bytes(target, result.new.encode("utf-8"), mode=mode)
     except OSError as exc:
