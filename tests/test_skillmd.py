@@ -162,3 +162,14 @@ def test_fuzz_never_raises(text: str) -> None:
 def test_fuzz_arbitrary_text(text: str) -> None:
     parse("---\n" + text + "\n---\n")
     parse(text)
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\u2029", "\x85", "\r"])
+def test_yaml_only_line_breaks_do_not_shift_line_numbers(brk: str) -> None:
+    """YAML also breaks lines at NEL, U+2028/9 and a lone CR; SKILL.md lines are split on \\n."""
+    md = parse(f'---\nname: a\ndescription: "x{brk}y"\nlicense: MIT\nname: b\n---\n')
+    assert [(p.kind, p.line) for p in md.problems] == [(skillmd.DUPLICATE, 5)]
+    md = parse(f'---\nname: a\ndescription: "x{brk}y"\nlicense: MIT\n---\n')
+    assert {k: f.line for k, f in md.fields.items()} == {"name": 2, "description": 3, "license": 4}
+    md = parse(f"---\nname: a # {brk}\ndescription: Use: it\n---\n")
+    assert [(p.kind, p.line) for p in md.problems] == [(skillmd.NEEDS_QUOTES, 3)]

@@ -11,7 +11,9 @@ after ``key:`` are refused as the reference validator refuses them (see docs/rul
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,8 +136,22 @@ def parse(text: str) -> SkillMd:
     return md
 
 
+# Line breaks for YAML but not for SKILL.md lines (split on \n, as git, GitHub annotations and the
+# body rules count them): where the frontmatter has one, YAML's own line numbers run ahead.
+_YAML_ONLY_BREAK = re.compile("\x85|\u2028|\u2029|\r(?!\n)")
+
+
+def _line_of(source: str) -> Callable[[Any], int]:
+    """Map a YAML mark in the frontmatter ``source`` to its 1-based SKILL.md line."""
+    if _YAML_ONLY_BREAK.search(source) is None:
+        return lambda mark: int(mark.line) + 2
+    starts = [m.end() for m in re.finditer("\n", source)]
+    return lambda mark: bisect.bisect_right(starts, mark.index) + 2
+
+
 def _parse_yaml(md: SkillMd, source: str) -> None:
     lines = [_content(x) for x in split_lines(source)]
+    line_of = _line_of(source)
     for i, line in enumerate(lines):
         if _TAB_AFTER_COLON.match(line) or line[:1] == "\t":
             md.problems.append(
@@ -145,11 +161,11 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
             )
             return
     try:
-        _build(md, yaml.parse(source, Loader=_Loader), lines)
+        _build(md, yaml.parse(source, Loader=_Loader), lines, line_of)
     except yaml.MarkedYAMLError as exc:
         md.fields.clear()
         mark = exc.problem_mark or exc.context_mark
-        err_line: int | None = mark.line + 2 if mark is not None else None
+        err_line: int | None = line_of(mark) if mark is not None else None
         what = " ".join(str(exc.problem or exc.context or "syntax error").split())
         quoted = needs_quotes(lines, err_line - 2) if err_line is not None else None
         if quoted is not None:
@@ -191,14 +207,14 @@ class _Refused(Exception):
         self.problem = problem
 
 
-def _build(md: SkillMd, events: Any, lines: list[str]) -> None:
+def _build(md: SkillMd, events: Any, lines: list[str], line_of: Callable[[Any], int]) -> None:
     """Build plain Python data from parser events, refusing anchors, aliases, tags and flow style."""
     stack: list[tuple[Any, list[Any]]] = []  # (container, [pending key, key line, key plain])
     root: Any = None
     docs = 0
     try:
         for ev in events:
-            line = ev.start_mark.line + 2
+            line = line_of(ev.start_mark)
             if isinstance(ev, yaml.DocumentStartEvent):
                 docs += 1
                 if docs > 1:
