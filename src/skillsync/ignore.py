@@ -162,7 +162,7 @@ def translate(pat: str) -> str | None:
         else:
             out.append(re.escape(ch))
             i += 1
-    return "".join(_atomic_stars(out))
+    return "".join(_atomic_dirs(_atomic_stars(out)))
 
 
 _STAR = "[^/]*"
@@ -184,6 +184,24 @@ def _atomic_stars(out: list[str]) -> list[str]:
             continue
         res[s1] = f"(?>[^/]*?{''.join(chunk)})"
         for idx in range(s1 + 1, s2):
+            res[idx] = ""
+    return res
+
+
+_DIRS = "(?:.*/)?"
+
+
+def _atomic_dirs(out: list[str]) -> list[str]:
+    """The same for ``**/a/**/a/**/b``: between two ``**/``, a chunk of one-character tokens
+    (``/`` included; it always ends in ``/``) takes its first place at a folder boundary."""
+    dirs = [idx for idx, tok in enumerate(out) if tok == _DIRS]
+    res = list(out)
+    for d1, d2 in itertools.pairwise(dirs):
+        chunk = [tok for tok in out[d1 + 1 : d2] if tok]
+        if not chunk or any(tok in _MULTI or tok.startswith("(?>") for tok in chunk if tok != "/"):
+            continue
+        res[d1] = f"(?>(?:.*?/)??{''.join(chunk)})"
+        for idx in range(d1 + 1, d2):
             res[idx] = ""
     return res
 
