@@ -385,3 +385,11 @@ def test_atomic_star_chunks_match_the_same_paths(pat: str, text: str) -> None:
         ignore._atomic_stars, ignore._atomic_dirs = saved  # type: ignore[assignment]
     assert fast is not None and slow is not None
     assert bool(re.fullmatch(fast, text, re.DOTALL)) == bool(re.fullmatch(slow, text, re.DOTALL))
+
+
+def test_fifo_ignore_file_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    folder = write_skill(tmp_path, "skills/alpha")
+    os.mkfifo(folder / ".skillignore")
+    result = Cli(tmp_path)("ls")
+    assert result.exit_code == 4
+    assert "skills/alpha/.skillignore: cannot read ignore file: not a regular file" in result.output

@@ -9,12 +9,14 @@ ignore file, the last line that matches one path. The walk in ``selection`` does
 """
 
 # The walk runs on str paths with os.* calls: pathlib objects per file cost measurably here.
-# ruff: noqa: PTH123
 
 from __future__ import annotations
 
+import errno
 import itertools
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 _CLASSES = {
@@ -302,7 +304,13 @@ def load(path: str, source: str, base: str) -> IgnoreFile:
     far less than compiling it. Raises OSError (the caller names the file); bytes that are not UTF-8
     are kept as surrogates so they match file names read the same way.
     """
-    with open(path, "rb") as fh:
+    # O_NONBLOCK: a FIFO named .skillignore must not hang the walk; it is refused below.
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file (FIFO, socket or device)", path)
         data = fh.read()
     key = (path, source, base)
     hit = _CACHE.get(key)
