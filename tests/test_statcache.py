@@ -490,3 +490,17 @@ def test_malformed_listing_is_ignored(tmp_path: Path) -> None:
         doc = {"format": "skillsync-statcache", "version": 1, "entries": {}, "listings": {"skills/demo": bad}}
         cache_path.write_text(json.dumps(doc))
         assert build_manifest(ws, skill).entries == expected
+
+
+def test_fifo_in_place_of_the_cache_is_ignored_not_a_hang(tmp_path: Path) -> None:
+    ws = _ws_for_fifo(tmp_path)
+    os.mkfifo(ws.state_dir / CACHE_FILE)
+    assert len(StatCache.load(ws.state_dir)) == 0  # before the fix this blocked forever
+    assert build_manifests(ws, ws.skills())
+
+
+def _ws_for_fifo(root: Path) -> Workspace:
+    write_skill(root, "skills/alpha")
+    ws = open_workspace(root)
+    ws.state_dir.mkdir(parents=True, exist_ok=True)
+    return ws

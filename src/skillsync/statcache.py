@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,12 @@ class StatCache:
         """Read the cache of the workspace whose state folder is ``state_dir`` (empty if unusable)."""
         path = state_dir / CACHE_FILE
         try:
-            with path.open("rb") as fh:
-                written_ns = os.fstat(fh.fileno()).st_mtime_ns
+            # O_NONBLOCK and a regular-file check: a FIFO or device here must not hang the build.
+            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    return cls(path)
+                written_ns = st.st_mtime_ns
                 doc = json.loads(fh.read())
         except (OSError, ValueError):
             return cls(path)
