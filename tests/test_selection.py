@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skillsync import ignore, selection
+from skillsync import ignore, selection, workspace
 from skillsync.errors import LocalError
 from skillsync.selection import Rule, explain, select
 from skillsync.workspace import Skill, Workspace, open_workspace
@@ -301,14 +301,14 @@ def test_folder_twins_collide_too(tmp_path: Path) -> None:
 
 def test_unlistable_folder_injected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     skill_dir = write_skill(tmp_path, "demo", extra={"private/a.md": "x"})
-    real = selection._scandir
+    real = workspace.list_folder
 
     def deny(path: str) -> list[os.DirEntry[str]]:
         if path == str(skill_dir / "private"):
             raise PermissionError(13, "Permission denied", path)
         return real(path)
 
-    monkeypatch.setattr(selection, "_scandir", deny)
+    monkeypatch.setattr(workspace, "list_folder", deny)  # discovery and selection both list here
     ws = _ws(tmp_path)
     with pytest.raises(LocalError, match=r"^demo/private: cannot list folder: Permission denied"):
         select(ws, _only(ws))
@@ -393,3 +393,37 @@ def test_fifo_ignore_file_is_an_error_not_a_hang(tmp_path: Path) -> None:
     result = Cli(tmp_path)("ls")
     assert result.exit_code == 4
     assert "skills/alpha/.skillignore: cannot read ignore file: not a regular file" in result.output
+
+
+def test_first_walk_reuses_discovery_listings_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discovery already listed every folder: the first walk of a skill lists nothing again,
+    and a later walk in the same process lists afresh (so it sees files added since)."""
+    write_skill(tmp_path, "skills/demo", extra={"sub/a.md": "a", "b.md": "b"})
+    ws = _ws(tmp_path)
+    skill = _only(ws)
+    real = workspace.list_folder
+    listed: list[str] = []
+
+    def counting(path: str) -> list[os.DirEntry[str]]:
+        listed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(workspace, "list_folder", counting)
+    assert [f.rel for f in select(ws, skill)] == ["SKILL.md", "b.md", "sub/a.md"]
+    assert listed == []
+    (skill.path / "sub" / "c.md").write_text("c")
+    assert [f.rel for f in select(ws, skill)] == ["SKILL.md", "b.md", "sub/a.md", "sub/c.md"]
+    assert sorted(listed) == [str(skill.path), str(skill.path / "sub")]
+
+
+def test_cached_walk_never_uses_discovery_listings(tmp_path: Path) -> None:
+    """A walk recorded in the stat cache stamps each folder before listing it, so it must not
+    take the (older) discovery listing: a file added after discovery is seen."""
+    from skillsync.manifest import build_manifest
+
+    write_skill(tmp_path, "skills/demo", extra={"a.md": "a"})
+    ws = _ws(tmp_path)
+    skill = _only(ws)
+    (skill.path / "new.md").write_text("new")
+    assert [e.rel for e in build_manifest(ws, skill).entries] == ["SKILL.md", "a.md", "new.md"]
+    assert ws.listing(str(skill.path)) is None  # dropped, not held for the rest of the run

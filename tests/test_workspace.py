@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from skillsync.errors import ConfigError, LocalError
 from skillsync.selection import select
-from skillsync.workspace import open_workspace, slug_problem
+from skillsync.workspace import PRUNED_DIRS, SKILL_FILE, _find_skill_dirs, open_workspace, slug_problem
 from tests.conftest import Cli, write_skill
 
 
@@ -177,3 +178,34 @@ def test_ls_json_on_monorepo_matches_selection(tmp_path: Path) -> None:
     assert pdf["files"] == 2  # SKILL.md and scripts/run.py: notes.log is gitignored, .env denied
     skill_md = tmp_path / "acme" / "pdf-tools" / "SKILL.md"
     assert pdf["bytes"] == skill_md.stat().st_size + len("print(1)\n")
+
+
+def _os_walk_reference(root: Path) -> list[str]:
+    """The discovery walk as os.walk defines it (the behaviour _find_skill_dirs keeps)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d not in PRUNED_DIRS]
+        if SKILL_FILE in filenames:
+            found.append(Path(os.path.relpath(dirpath, root)).as_posix())
+    return sorted(found)
+
+
+def test_discovery_walk_matches_os_walk(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "linked").mkdir(parents=True)
+    (outside / "linked" / SKILL_FILE).write_text("x")
+    root = tmp_path / "ws"
+    for rel in ("a/one", "a/two/deep", "b", "node_modules/pkg", ".git/x", "c/d/e/f"):
+        (root / rel).mkdir(parents=True)
+        (root / rel / SKILL_FILE).write_text("x")
+    (root / "dirnamed" / SKILL_FILE).mkdir(parents=True)  # a folder called SKILL.md: not a skill
+    (root / "linkdir").symlink_to(outside / "linked")  # never followed
+    (root / "viafile").mkdir()
+    (root / "viafile" / SKILL_FILE).symlink_to(outside / "linked" / SKILL_FILE)  # a file link counts
+    (root / "dangling").mkdir()
+    (root / "dangling" / SKILL_FILE).symlink_to(tmp_path / "missing")  # os.walk lists it as a file
+    listings: dict[str, list[os.DirEntry[str]]] = {}
+    got = _find_skill_dirs(root, listings)
+    assert got == _os_walk_reference(root)
+    assert "viafile" in got and "dangling" in got and "linkdir" not in got and "dirnamed" not in got
+    assert str(root / "a" / "two") in listings and str(root / "node_modules") not in listings

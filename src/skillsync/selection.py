@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import skillsync.workspace as workspace_mod
 from skillsync import ignore
 from skillsync.config import SelectionConfig
 from skillsync.errors import LocalError
@@ -125,9 +126,8 @@ def _rule(p: Pattern, source: str) -> Rule:
 
 
 def _scandir(path: str) -> list[os.DirEntry[str]]:
-    """List one folder. The single place a folder is read, so tests can inject errors here."""
-    with os.scandir(path) as it:
-        return list(it)
+    """List one folder for the walk (through :func:`skillsync.workspace.list_folder`)."""
+    return workspace_mod.list_folder(path)
 
 
 class _Trace:
@@ -298,7 +298,10 @@ def _walk(eng: _Engine) -> Iterator[tuple[str, str]]:
         if eng.trace is not None:
             eng.trace.add((eng.prefix + rel_dir).rstrip("/"))  # stamped before it is listed
         try:
-            entries = _scandir(abs_dir)
+            # Discovery's listing of this folder when no stat cache records the walk (a cached
+            # walk must stamp a folder before listing it, so it always lists afresh).
+            known = eng.ws.listing(abs_dir) if eng.trace is None else None
+            entries = known if known is not None else _scandir(abs_dir)
         except OSError as exc:
             raise LocalError(
                 f"{eng.shown(rel_dir or '.')}: cannot list folder: {exc.strerror}",
@@ -358,8 +361,10 @@ def _check_names(eng: _Engine, rels: list[str]) -> None:
     seen: dict[str, str] = {}
     dirs_done: set[str] = set()
     for rel in rels:
+        ascii_name = rel.isascii()  # the common case: no encoding or normalisation question
         try:
-            rel.encode("utf-8")
+            if not ascii_name:
+                rel.encode("utf-8")
         except UnicodeEncodeError:
             raise LocalError(
                 f"{eng.shown(rel)}: file name is not valid UTF-8",
@@ -377,7 +382,7 @@ def _check_names(eng: _Engine, rels: list[str]) -> None:
             todo += ["/".join(parts[:depth]) for depth in range(1, len(parts))]
             dirs_done.update(todo[1:])
         for prefix in todo:
-            key = unicodedata.normalize("NFC", prefix).casefold()
+            key = prefix.lower() if ascii_name else unicodedata.normalize("NFC", prefix).casefold()
             other = seen.setdefault(key, prefix)
             if other != prefix:
                 raise LocalError(
@@ -403,6 +408,7 @@ def select_paths(ws: Workspace, skill: Skill, cache: StatCache | None, base: str
     """:func:`select` as ``(rel, absolute path)`` strings (``base`` is ``str(skill.path)``)."""
     if cache is None:
         return _select_walk(_Engine(ws, skill))
+    ws.forget_listings()  # not used here (see _walk); do not hold them for the rest of the run
     key = _skill_key(skill)
     config = _config_key(ws, skill)
     root = str(ws.root)

@@ -36,6 +36,10 @@ PRUNED_DIRS = frozenset(
 )
 
 
+# Folder entries by absolute folder path, as read by discovery.
+Listings = dict[str, list[os.DirEntry[str]]]
+
+
 def slug_problem(slug: str) -> str | None:
     """Why ``slug`` is not a valid custom-skill slug, or None when it is."""
     if len(slug) < 2:
@@ -63,6 +67,9 @@ class Workspace:
     config_path: Path | None
     _skills: list[Skill] | None = field(default=None, repr=False)
     unmatched: list[str] = field(default_factory=list, repr=False)
+    # Folder entries read by discovery, keyed by absolute path, for this run's first selection
+    # walk of each folder (see listing()). Never used where a stat cache records the walk.
+    _listings: Listings = field(default_factory=dict, repr=False)
 
     @property
     def state_dir(self) -> Path:
@@ -71,8 +78,21 @@ class Workspace:
     def skills(self) -> list[Skill]:
         """Every skill in the workspace, sorted by relative path. Discovered once and kept."""
         if self._skills is None:
-            self._skills, self.unmatched = discover(self.root, self.config)
+            self._skills, self.unmatched = discover(self.root, self.config, self._listings)
         return self._skills
+
+    def listing(self, folder: str) -> list[os.DirEntry[str]] | None:
+        """The entries discovery read for ``folder`` (an absolute path string), or None.
+
+        Each listing is handed out once: the same run's first walk of a folder skips one
+        ``scandir``; any later walk lists afresh. Like the skill list, it is a snapshot of the
+        moment of discovery, so a long-lived process opens a new Workspace to see changes.
+        """
+        return self._listings.pop(folder, None)
+
+    def forget_listings(self) -> None:
+        """Drop discovery's listings (a walk recorded in the stat cache never uses them)."""
+        self._listings.clear()
 
     def relpath(self, path: Path) -> str:
         return Path(os.path.relpath(path, self.root)).as_posix()
@@ -161,22 +181,50 @@ def render_slug(layout: Layout, root: Path, rel: str) -> str:
         ) from None
 
 
-def _find_skill_dirs(root: Path) -> list[str]:
+def list_folder(path: str) -> list[os.DirEntry[str]]:
+    """List one folder: the one place discovery and selection read folders (tests inject errors here)."""
+    with os.scandir(path) as it:
+        return list(it)
+
+
+def _find_skill_dirs(root: Path, listings: Listings | None = None) -> list[str]:
+    """Relative folders holding a SKILL.md, sorted; ``listings`` collects every folder read.
+
+    Like ``os.walk(root, followlinks=False)`` with PRUNED_DIRS skipped and unreadable folders
+    passed over (selection reports them), but it keeps each folder's entries so the same run's
+    selection need not list the folder again.
+    """
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=None, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS)
-        if SKILL_FILE in filenames:
-            found.append(Path(os.path.relpath(dirpath, root)).as_posix())
+    base = str(root)
+    todo = [base]
+    while todo:
+        folder = todo.pop()
+        try:
+            entries = list_folder(folder)
+        except OSError:
+            continue
+        if listings is not None:
+            listings[folder] = entries
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in PRUNED_DIRS:
+                        todo.append(entry.path)
+                elif entry.name == SKILL_FILE and not entry.is_dir():
+                    found.append("." if folder == base else Path(os.path.relpath(folder, base)).as_posix())
+            except OSError:
+                continue
     return sorted(found)
 
 
-def discover(root: Path, config: Config) -> tuple[list[Skill], list[str]]:
+def discover(root: Path, config: Config, listings: Listings | None = None) -> tuple[list[Skill], list[str]]:
     """Find skill folders under the configured layouts and give each a slug.
 
-    Returns the skills and the folders holding a SKILL.md that match no layout.
+    Returns the skills and the folders holding a SKILL.md that match no layout; ``listings``
+    (when given) receives the entries of every folder read.
     Nested skills, invalid slugs and duplicate slugs are errors (exit 4).
     """
-    rels = _find_skill_dirs(root)
+    rels = _find_skill_dirs(root, listings)
     matched: list[tuple[str, Layout]] = []
     unmatched: list[str] = []
     for rel in rels:
