@@ -125,6 +125,10 @@ def _rule(p: Pattern, source: str) -> Rule:
     return Rule(source=source, line=p.line, pattern=p.text)
 
 
+class NameCollisionError(LocalError):
+    """Two shipped names differ only in case or Unicode normalisation (validate reports it as a finding)."""
+
+
 def _scandir(path: str) -> list[os.DirEntry[str]]:
     """List one folder for the walk (through :func:`skillsync.workspace.list_folder`)."""
     return workspace_mod.list_folder(path)
@@ -385,7 +389,7 @@ def _check_names(eng: _Engine, rels: list[str]) -> None:
             key = prefix.lower() if ascii_name else unicodedata.normalize("NFC", prefix).casefold()
             other = seen.setdefault(key, prefix)
             if other != prefix:
-                raise LocalError(
+                raise NameCollisionError(
                     f"{eng.shown(other)} and {eng.shown(prefix)}: "
                     "names differ only in case or Unicode normalisation",
                     hint="rename one; they collide on macOS, Windows and in the registry",

@@ -20,7 +20,7 @@ from skillsync.errors import ConfigError, LocalError, UsageError
 from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
 from skillsync.rules import files as files_rules
 from skillsync.rules.context import SkillContext
-from skillsync.selection import printable, select_paths
+from skillsync.selection import NameCollisionError, printable, select_paths
 from skillsync.workspace import Skill, Workspace, open_workspace
 
 FAMILIES: tuple[Callable[[SkillContext], Iterable[Finding]], ...] = (
@@ -141,9 +141,7 @@ def check_skill(ws: Workspace, skill: Skill, policy: _Policy | None = None) -> S
     collision = None
     try:
         selected = select_paths(ws, skill, None, str(skill.path))
-    except LocalError as exc:
-        if "differ only in case" not in exc.message:
-            raise
+    except NameCollisionError as exc:
         collision = exc.message
         selected = []
     try:
