@@ -482,6 +482,9 @@ def pull_command(
 ) -> int:
     """Fetch a remote revision of SLUG into DIR (default: the skill's folder, or a new one).
 
+    A new folder is named as the revision's SKILL.md name, where the workspace layouts map it
+    back to SLUG (e.g. acme/report-kit/ for acme-report-kit), so it pushes back as the same skill.
+
     Every file's sha256 is checked against the revision's metadata before anything is written,
     and local changes are never overwritten without --force. Works for skills that exist only
     on the remote.

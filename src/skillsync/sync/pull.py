@@ -14,12 +14,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from skillsync import skillmd
 from skillsync.bundle import safe_unpack
 from skillsync.errors import LocalError
 from skillsync.manifest import build_manifest
 from skillsync.sync.remote_view import Session, require_remote, resolve_revision, revision_info
 from skillsync.sync.state import Base, SkillState, SyncState
-from skillsync.workspace import Skill, Workspace, discover
+from skillsync.workspace import Skill, Workspace, discover, match_layout, render_slug
 
 
 @dataclass
@@ -34,14 +35,57 @@ class PullResult:
     unchanged: bool
 
 
-def default_dest(ws: Workspace, slug: str) -> Path:
-    """The local folder of ``slug``; else ``skills/<slug>`` if ``skills/`` exists; else ``./<slug>``."""
-    for skill in ws.skills():
+def default_dest(ws: Workspace, slug: str, name: str | None = None) -> Path:
+    """Where ``pull`` puts ``slug`` when no DIR is given.
+
+    The skill's own folder when it exists locally. Otherwise a folder named as the revision's
+    SKILL.md ``name`` (the spec wants folder and name equal) at a place where this workspace's
+    layouts give it exactly ``slug``, so it can be pushed back as the same skill: beside existing
+    skills first (``acme/<name>`` in an ``<org>/<skill>`` monorepo), then the folder the slug
+    implies, then ``skills/``, then the top. Failing all that, ``skills/<slug>`` if ``skills/``
+    exists, else ``./<slug>``.
+    """
+    skills = ws.skills()
+    for skill in skills:
         if skill.slug == slug:
             return skill.path
+    taken = {s.rel for s in skills}
+    for rel in _dest_candidates(ws, skills, slug, name):
+        parts = rel.split("/")
+        if any("/".join(parts[:k]) in taken for k in range(1, len(parts))) or "." in taken:
+            continue  # inside another skill: it would be a nested skill
+        layout = match_layout(rel, ws.config.workspace.layouts)
+        explicit = ws.config.workspace.slugs.get(rel)
+        rendered = explicit or (render_slug(layout, ws.root, rel) if layout is not None else None)
+        if rendered == slug:
+            return ws.root / rel
     if (ws.root / "skills").is_dir():
         return ws.root / "skills" / slug
     return ws.root / slug
+
+
+def _dest_candidates(ws: Workspace, skills: list[Skill], slug: str, name: str | None) -> list[str]:
+    out = [rel for rel, s in ws.config.workspace.slugs.items() if s == slug]
+    if not name or name in (".", "..") or any(c in name for c in "/\\\0") or not name.isprintable():
+        return out
+    parents: dict[str, int] = {}
+    for skill in skills:
+        parent = skill.rel.rpartition("/")[0] if skill.rel != "." else ""
+        if parent:
+            parents[parent] = parents.get(parent, 0) + 1
+    out += [f"{p}/{name}" for p in sorted(parents, key=lambda p: (-parents[p], p))]
+    if slug.endswith("-" + name):
+        out.append(f"{slug[: -len(name) - 1]}/{name}")
+    if (ws.root / "skills").is_dir():
+        out.append(f"skills/{name}")
+    out.append(name)
+    return out
+
+
+def _skill_name(skill_md: str) -> str | None:
+    """The frontmatter ``name`` of a revision's SKILL.md, when it is a string."""
+    field = skillmd.parse(skill_md).fields.get("name")
+    return field.value if field is not None and isinstance(field.value, str) else None
 
 
 def _local_skill_at(ws: Workspace, dest: Path) -> Skill | None:
@@ -66,7 +110,7 @@ async def pull(
     rev = await session.client.get_revision(session.org_id, view.id, rid)
     info = revision_info(rev)
     expected = {f.relative_path: (f.size_bytes, f.sha256.lower()) for f in rev.files}
-    target = dest if dest is not None else default_dest(ws, slug)
+    target = dest if dest is not None else default_dest(ws, slug, _skill_name(rev.skill_md))
     entry = state.skill(session.name, session.org_id, slug)
     entry.skill_id = view.id
     entry.revisions[rid] = info
