@@ -209,3 +209,18 @@ def test_discovery_walk_matches_os_walk(tmp_path: Path) -> None:
     assert got == _os_walk_reference(root)
     assert "viafile" in got and "dangling" in got and "linkdir" not in got and "dirnamed" not in got
     assert str(root / "a" / "two") in listings and str(root / "node_modules") not in listings
+
+
+def test_user_templates_folder_is_not_searched_for_skills(tmp_path: Path) -> None:
+    """Templates hold SKILL.md files with placeholders; found as skills they would fail validation
+    and be pushed (`templates-<name>`)."""
+    (tmp_path / "skillsync.toml").write_text('[templates]\npath = "templates"\n')
+    write_skill(tmp_path, "acme/real")
+    tpl = tmp_path / "templates" / "mine"
+    tpl.mkdir(parents=True)
+    (tpl / "SKILL.md").write_text("---\nname: {{ name }}\ndescription: {{ description }}\n---\n")
+    (tpl / "template.toml").write_text('description = "mine"\n')
+    assert [s.rel for s in open_workspace(tmp_path).skills()] == ["acme/real"]
+    cli = Cli(tmp_path)
+    r = cli("validate", "--strict")
+    assert r.exit_code == 0, r.output

@@ -187,12 +187,14 @@ def list_folder(path: str) -> list[os.DirEntry[str]]:
         return list(it)
 
 
-def _find_skill_dirs(root: Path, listings: Listings | None = None) -> list[str]:
+def _find_skill_dirs(
+    root: Path, listings: Listings | None = None, skip: frozenset[str] = frozenset()
+) -> list[str]:
     """Relative folders holding a SKILL.md, sorted; ``listings`` collects every folder read.
 
-    Like ``os.walk(root, followlinks=False)`` with PRUNED_DIRS skipped and unreadable folders
-    passed over (selection reports them), but it keeps each folder's entries so the same run's
-    selection need not list the folder again.
+    Like ``os.walk(root, followlinks=False)`` with PRUNED_DIRS and the absolute folders in ``skip``
+    left out and unreadable folders passed over (selection reports them), but it keeps each
+    folder's entries so the same run's selection need not list the folder again.
     """
     found: list[str] = []
     base = str(root)
@@ -208,7 +210,7 @@ def _find_skill_dirs(root: Path, listings: Listings | None = None) -> list[str]:
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in PRUNED_DIRS:
+                    if entry.name not in PRUNED_DIRS and entry.path not in skip:
                         todo.append(entry.path)
                 elif entry.name == SKILL_FILE and not entry.is_dir():
                     found.append("." if folder == base else Path(os.path.relpath(folder, base)).as_posix())
@@ -224,7 +226,10 @@ def discover(root: Path, config: Config, listings: Listings | None = None) -> tu
     (when given) receives the entries of every folder read.
     Nested skills, invalid slugs and duplicate slugs are errors (exit 4).
     """
-    rels = _find_skill_dirs(root, listings)
+    # The user-templates folder holds SKILL.md files with placeholders: templates, not skills.
+    tpl = config.templates.path
+    skip = frozenset({os.path.normpath(root / tpl)} if tpl else ())
+    rels = _find_skill_dirs(root, listings, skip)
     matched: list[tuple[str, Layout]] = []
     unmatched: list[str] = []
     for rel in rels:
