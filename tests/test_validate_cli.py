@@ -47,6 +47,16 @@ def test_json_shape_and_exit_code(tmp_path: Path) -> None:
     ]
     assert doc["summary"] == {"skills": 2, "errors": 1, "warnings": 0, "infos": 0}
     assert Cli(tmp_path)("validate", "--format", "json").output == result.output
+    assert Cli(tmp_path)("validate", "--json", "--format", "json").output == result.output
+
+
+def test_json_and_another_format_is_a_usage_error(tmp_path: Path) -> None:
+    write_skill(tmp_path, "skills/good")
+    for other in ("text", "github", "sarif"):
+        result = Cli(tmp_path)("validate", "--json", "--format", other)
+        assert result.exit_code == 2, result.output
+        doc = json.loads(result.stdout)
+        assert doc["error"]["code"] == 2 and f"--format {other}" in doc["error"]["message"]
 
 
 def test_good_workspace_exits_0_and_strict_fails_on_warnings(tmp_path: Path) -> None:

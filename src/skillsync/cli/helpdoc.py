@@ -8,7 +8,7 @@ from skillsync.cli.main import COMMANDS, cli
 
 
 def _help_text(command: click.Command, name: str) -> str:
-    parent = click.Context(cli, info_name="skillsync")
+    parent = click.Context(cli, info_name="skillsync", **cli.context_settings)
     ctx = click.Context(command, info_name=name, parent=parent, terminal_width=100, max_content_width=100)
     return command.get_help(ctx)
 
@@ -22,7 +22,11 @@ def render_markdown() -> str:
         "a test keeps this file equal to the CLI. Conventions (exit codes, JSON) are in docs/cli.md.",
         "",
         "```text",
-        cli.get_help(click.Context(cli, info_name="skillsync", terminal_width=100, max_content_width=100)),
+        cli.get_help(
+            click.Context(
+                cli, info_name="skillsync", terminal_width=100, max_content_width=100, **cli.context_settings
+            )
+        ),
         "```",
     ]
     for name in COMMANDS:

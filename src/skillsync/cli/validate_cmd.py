@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from skillsync.cli.common import AppState, echo_err, emit_json, is_tty, json_option, state
+from skillsync.errors import UsageError
 from skillsync.workspace import Skill, Workspace
 
 
@@ -24,13 +25,12 @@ def _targets(app: AppState, paths: tuple[str, ...]) -> list[tuple[Workspace, lis
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "github", "sarif"]),
-    default="text",
-    show_default=True,
-    help="Output: text grouped by skill, JSON, GitHub workflow annotations or SARIF 2.1.0.",
+    default=None,
+    help="Output: text grouped by skill (the default), JSON, GitHub workflow annotations or SARIF 2.1.0.",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only on errors.")
 @json_option
-def validate_command(paths: tuple[str, ...], fmt: str, strict: bool, as_json: bool) -> int:
+def validate_command(paths: tuple[str, ...], fmt: str | None, strict: bool, as_json: bool) -> int:
     """Check skills before anything leaves the machine.
 
     PATH may be a workspace folder, a skill folder, or files inside skills (as pre-commit passes
@@ -44,9 +44,10 @@ def validate_command(paths: tuple[str, ...], fmt: str, strict: bool, as_json: bo
     from skillsync import reporters
     from skillsync.validate import Report, check_skills
 
+    if as_json and fmt not in (None, "json"):
+        raise UsageError(f"--json conflicts with --format {fmt}", hint="give one of them")
+    fmt = "json" if as_json else (fmt or "text")
     app = state()
-    if as_json:
-        fmt = "json"
     reports: list[Any] = []
     for ws, skills in _targets(app, paths):
         reports.extend(check_skills(ws, skills).skills)
