@@ -138,6 +138,14 @@ def test_slug_rule(slug: str) -> None:
     [
         ("[selection]\nexculde = []\n", "unknown key 'selection.exculde'"),
         ("[selection]\ngitignore = 'maybe'\n", "invalid value for 'selection.gitignore'"),
+        # strict where TOML has the type: a string is not a boolean or an integer
+        ("[selection]\ngitignore = 'yes'\n", "'selection.gitignore': expected true or false, got a string"),
+        ("[validate]\nbody_max_lines = '500'\n", "body_max_lines': expected an integer, got a string"),
+        ("[validate]\nbody_max_lines = 1.5\n", "body_max_lines': expected an integer, got a number"),
+        # in TOML's words, not pydantic's (tuple, dictionary)
+        ("[selection]\nexclude = '*.log'\n", "'selection.exclude': expected an array"),
+        ("[workspace]\nslugs = 3\n", "'workspace.slugs': expected a table, got an integer"),
+        ("[remotes.x]\norg = 'a'\n", "'remotes.x.url' is required"),
         ("[selecton]\n", "unknown key 'selecton'"),
         ("[selection\n", "invalid TOML"),
     ],

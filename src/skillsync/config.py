@@ -65,7 +65,7 @@ class WorkspaceConfig(_Strict):
 
 
 class SelectionConfig(_Strict):
-    gitignore: bool = True  # honour .gitignore files inside the workspace
+    gitignore: bool = Field(default=True, strict=True)  # honour .gitignore files inside the workspace
     # Extra exclude patterns (gitignore syntax, relative to each skill folder).
     exclude: tuple[str, ...] = ()
     # Patterns (gitignore syntax, relative to each skill folder) that lift the default-deny of
@@ -76,9 +76,9 @@ class SelectionConfig(_Strict):
 class Limits(_Strict):
     """Upload limits; the defaults are exactly what the local registry enforces."""
 
-    max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
-    max_total_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
-    max_files: int = Field(default=5000, gt=0)
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0, strict=True)
+    max_total_bytes: int = Field(default=200 * 1024 * 1024, gt=0, strict=True)
+    max_files: int = Field(default=5000, gt=0, strict=True)
 
 
 class RuleOverride(_Strict):
@@ -96,15 +96,15 @@ class ValidateConfig(_Strict):
     rules: dict[str, Severity] = Field(default_factory=dict)
     overrides: tuple[RuleOverride, ...] = ()
     allow: tuple[AllowEntry, ...] = ()
-    body_max_lines: int = Field(default=500, gt=0)
-    body_max_tokens: int = Field(default=5000, gt=0)
+    body_max_lines: int = Field(default=500, gt=0, strict=True)
+    body_max_tokens: int = Field(default=5000, gt=0, strict=True)
 
 
 class RemoteConfig(_Strict):
     url: str
     org: str | None = None
     timeout: float = Field(default=30.0, gt=0)
-    retries: int = Field(default=4, ge=0)
+    retries: int = Field(default=4, ge=0, strict=True)
 
 
 class RemotesConfig(_Strict):
@@ -132,12 +132,49 @@ def default_config() -> Config:
     return Config.model_construct()
 
 
+# pydantic's error types, said in TOML's words (a user writes arrays and tables, not tuples).
+_EXPECTED = {
+    "tuple_type": 'an array (e.g. ["a", "b"])',
+    "list_type": 'an array (e.g. ["a", "b"])',
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "bool_type": "true or false",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "string_type": "a string",
+}
+
+
+def _toml_kind(value: Any) -> str:
+    for kind, word in (
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a number"),
+        (str, "a string"),
+        (list, "an array"),
+        (dict, "a table"),
+    ):
+        if isinstance(value, kind):
+            return word
+    return "a date or time"
+
+
 def _format_error(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(top level)"
     kind = first["type"]
     if kind == "extra_forbidden":
         return f"{source}: unknown key '{key}' (remove it or check its spelling; see docs/config.md)"
+    if kind == "missing":
+        return f"{source}: '{key}' is required (see docs/config.md)"
+    expected = _EXPECTED.get(kind)
+    if expected is not None:
+        got = _toml_kind(first.get("input"))
+        return f"{source}: invalid value for '{key}': expected {expected}, got {got} (see docs/config.md)"
     return f"{source}: invalid value for '{key}': {first['msg']} (see docs/config.md)"
 
 
