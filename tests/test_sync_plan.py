@@ -151,6 +151,19 @@ def test_unified_and_binary_detection() -> None:
     assert not is_text(b"\x00abc") and not is_text(b"\xff\xfe") and is_text("é".encode())
 
 
+def test_unified_splits_lines_on_newline_only() -> None:
+    # Form feeds, lone CRs and U+2028 are inside a line (as for git and patch), not line ends:
+    # no bogus "No newline at end of file" markers, and the changed line is the whole line.
+    patch = unified("x.txt", b"a\x0cb\nc\n", b"a\x0cb\nd\n")
+    assert patch == "--- a/x.txt\n+++ b/x.txt\n@@ -1,2 +1,2 @@\n a\x0cb\n-c\n+d\n"
+    patch = unified("y.txt", "p\u2028q\n".encode(), "p\u2028r\n".encode())
+    assert "-p\u2028q\n+p\u2028r\n" in patch
+    patch = unified("mac.txt", b"a\rb\r", b"a\rc\r")
+    assert patch.count("No newline") == 2 and "-a\rb\r\n\\ No newline" in patch
+    crlf = unified("w.txt", b"a\r\nb\r\n", b"a\r\nc\r\n")
+    assert "-b\r\n+c\r\n" in crlf and "No newline" not in crlf
+
+
 def test_parse_meta() -> None:
     meta = parse_meta("---\nname: x\ndescription: Does it.\n---\n```\n# not this\n```\n# Real Title\n", "x")
     assert meta.display_name == "Real Title" and meta.description == "Does it."

@@ -56,10 +56,20 @@ def is_text(data: bytes) -> bool:
     return True
 
 
+def _lines(text: str) -> list[str]:
+    """Lines ended by ``\n`` only, as git and patch see them (str.splitlines would also split on
+    form feeds, lone CRs, U+2028 and others, giving patches that do not apply)."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
 def unified(path: str, old: bytes | None, new: bytes | None) -> str:
     """A ``git diff``-style patch of one text file (``None`` side = absent)."""
-    a = (old or b"").decode("utf-8").splitlines(keepends=True)
-    b = (new or b"").decode("utf-8").splitlines(keepends=True)
+    a = _lines((old or b"").decode("utf-8"))
+    b = _lines((new or b"").decode("utf-8"))
     from_name = f"a/{path}" if old is not None else "/dev/null"
     to_name = f"b/{path}" if new is not None else "/dev/null"
     lines = list(difflib.unified_diff(a, b, fromfile=from_name, tofile=to_name, n=3))
