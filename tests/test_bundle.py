@@ -213,6 +213,32 @@ def test_symlink_inside_dest_is_not_written_through(tmp_path: Path) -> None:
     assert list(outside.iterdir()) == []
 
 
+def test_files_to_remove_may_make_way_for_a_folder_or_a_file(tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    (dest / "tree").mkdir(parents=True)
+    (dest / "SKILL.md").write_bytes(b"old\n")
+    (dest / "docs").write_bytes(b"a file\n")  # becomes a folder
+    (dest / "tree" / "a.md").write_bytes(b"a")  # the folder becomes a file
+    (dest / "keep").mkdir()
+    (dest / "keep" / ".env").write_bytes(b"ignored")  # not removed: its folder stays
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(make_tar(OK, ("docs/x.md", "file", b"x"), ("tree", "file", b"t")))
+    with pytest.raises(LocalError, match="exists and is not a folder"):  # without remove: refused
+        safe_unpack(archive, dest, force=True)
+    got = safe_unpack(archive, dest, force=True, remove=["docs", "tree/a.md"])
+    assert got == ["SKILL.md", "docs/x.md", "tree"]
+    assert (dest / "docs" / "x.md").read_bytes() == b"x" and (dest / "tree").read_bytes() == b"t"
+    assert (dest / "keep" / ".env").exists()
+    # a folder that still holds a file not listed is not replaced, and nothing is removed
+    (dest / "tree").unlink()
+    (dest / "tree").mkdir()
+    (dest / "tree" / "a.md").write_bytes(b"a")
+    (dest / "tree" / "mine.md").write_bytes(b"m")
+    with pytest.raises(LocalError, match="exists and is a folder"):
+        safe_unpack(archive, dest, force=True, remove=["tree/a.md"])
+    assert (dest / "tree" / "a.md").exists()
+
+
 def _expected(*members: tuple[str, bytes]) -> dict[str, tuple[int, str]]:
     return {name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in members}
 

@@ -299,6 +299,22 @@ def test_pull_roundtrip_and_refusal(wss: tuple[Cli, Cli, Path, Path]) -> None:
     assert (a / "elsewhere" / "copy" / "scripts" / "run.py").read_text() == "print(1)\n"
 
 
+def test_pull_replaces_a_file_by_a_folder_and_back(wss: tuple[Cli, Cli, Path, Path]) -> None:
+    alice, _, a, _ = wss
+    write_skill(a, "fd", extra={"docs": "a file\n"})
+    ok(alice("push", "--yes"))
+    (a / "fd" / "docs").unlink()
+    (a / "fd" / "docs").mkdir()
+    (a / "fd" / "docs" / "x.md").write_text("x\n")
+    ok(alice("push", "--yes"))
+    ok(alice("pull", "fd", "--revision", "1"))
+    assert (a / "fd" / "docs").read_text() == "a file\n"
+    assert states(alice) == {"fd": "remote-ahead"}
+    ok(alice("pull", "fd"))
+    assert (a / "fd" / "docs" / "x.md").read_text() == "x\n"
+    assert states(alice) == {"fd": "unchanged"}
+
+
 def _revisions(app: Any, a: Path, slug: str) -> list[Any]:
     from skillsync.remote import open_remote
 

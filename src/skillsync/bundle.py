@@ -17,6 +17,7 @@ import shutil
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -210,17 +211,56 @@ def _umask() -> int:
     return mask
 
 
-def _move_into_place(tmp: Path, dest: Path, files: list[str], dirs: list[str], force: bool) -> None:
+def _freed_by(dest: Path, rel: str, remove: frozenset[str]) -> bool:
+    """Whether ``dest/rel`` disappears once the files ``remove`` are deleted (a listed file, or a
+    real folder holding nothing but listed files)."""
+    if rel in remove:
+        return True
+    here = dest / rel
+    if here.is_symlink() or not here.is_dir():
+        return False
+    for top, subdirs, names in os.walk(here):
+        base = Path(top).relative_to(dest).as_posix()
+        for name in names:
+            if f"{base}/{name}" not in remove:
+                return False
+        for name in subdirs:
+            if (Path(top) / name).is_symlink() and f"{base}/{name}" not in remove:
+                return False
+    return True
+
+
+def _remove_freed(dest: Path, remove: frozenset[str], freed_dirs: set[str]) -> None:
+    for rel in sorted(remove):
+        with contextlib.suppress(FileNotFoundError):
+            (dest / rel).unlink()
+    for rel in sorted(freed_dirs, key=lambda r: -r.count("/")):
+        for top, _subdirs, _names in os.walk(dest / rel, topdown=False):
+            Path(top).rmdir()
+
+
+def _move_into_place(
+    tmp: Path, dest: Path, files: list[str], dirs: list[str], force: bool, remove: frozenset[str]
+) -> None:
     if not os.path.lexists(dest):
         tmp.chmod(0o777 & ~_umask())
         tmp.rename(dest)
         return
     # Check everything first, so a refusal leaves dest untouched.
+    freed_dirs: set[str] = set()
+    freed: dict[str, bool] = {}
     for rel in [*dirs, *files]:
         parts = rel.split("/")
         for i in range(1, len(parts) + 1):
             here = dest.joinpath(*parts[:i])
             is_last = i == len(parts)
+            sub = "/".join(parts[:i])
+            if sub not in freed:
+                freed[sub] = bool(remove) and os.path.lexists(here) and _freed_by(dest, sub, remove)
+            if freed[sub]:
+                if sub not in remove:
+                    freed_dirs.add(sub)
+                break  # gone before anything is moved in
             if here.is_symlink():
                 if is_last and rel in files and force:
                     continue  # replacing a link itself (os.replace does not follow it)
@@ -237,6 +277,7 @@ def _move_into_place(tmp: Path, dest: Path, files: list[str], dirs: list[str], f
                 raise LocalError(f"{here} exists and is a folder", hint="move it away first")
             elif not force:
                 raise LocalError(f"{here} already exists", hint="pass --force to overwrite it")
+    _remove_freed(dest, remove, freed_dirs)
     for rel in dirs:
         (dest / rel).mkdir(parents=True, exist_ok=True)
     for rel in files:
@@ -252,6 +293,7 @@ def safe_unpack(
     force: bool = False,
     expected: dict[str, tuple[int, str]] | None = None,
     strip_components: int = 0,
+    remove: Collection[str] = (),
 ) -> list[str]:
     """Unpack a tar(.gz) into ``dest`` refusing anything unsafe; return the files written (sorted).
 
@@ -260,6 +302,8 @@ def safe_unpack(
     ``expected`` (rel -> (size, sha256)) any file that differs, is extra or is missing. Existing files
     in ``dest`` are kept unless ``force``. The archive is extracted into a temp folder next to ``dest``
     first and then moved into place. ``strip_components`` drops leading folders as ``tar`` does.
+    ``remove`` lists files of ``dest`` to delete once everything checked out, before moving in; a
+    file or folder they free may then be replaced by a folder or file of the archive.
     """
     if strip_components < 0:
         raise ValueError("strip_components must be >= 0")
@@ -288,7 +332,7 @@ def safe_unpack(
                 raise LocalError(
                     f"{label}: corrupt or truncated archive ({exc})", hint="download or build it again"
                 ) from None
-        _move_into_place(tmp, dest, files, dirs, force)
+        _move_into_place(tmp, dest, files, dirs, force, frozenset(remove))
     except OSError as exc:
         raise LocalError(f"cannot unpack into {dest}: {exc.strerror or exc}") from None
     finally:

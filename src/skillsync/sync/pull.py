@@ -8,7 +8,6 @@ the folder's digest must equal the last revision this workspace synced with (or 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -135,10 +134,7 @@ async def pull(
     with tempfile.TemporaryFile(prefix="skillsync-pull-") as fh:
         await session.client.download_bundle(session.org_id, view.id, rid, fh)
         fh.seek(0)
-        written = safe_unpack(fh, target, force=overwrite, expected=expected)
-    for rel in stale:
-        with contextlib.suppress(FileNotFoundError):
-            (target / rel).unlink()
+        written = safe_unpack(fh, target, force=overwrite, expected=expected, remove=stale)
     skills, _ = discover(ws.root, ws.config)
     is_ours = any(s.slug == slug and os.path.abspath(s.path) == os.path.abspath(target) for s in skills)  # noqa: PTH100
     _record(ws, entry, is_ours, rid, number, info.digest, view.latest_revision_id)
