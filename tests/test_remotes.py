@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -195,3 +196,25 @@ def test_local_token_is_created_once_with_mode_0600(tmp_path: Path) -> None:
     path = state / "local-token"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in state.iterdir()] == ["local-token"]  # no temp files left behind
+
+
+def _pushed_local_workspace(root: Path) -> Any:
+    from tests.conftest import Cli, write_skill
+
+    cli = Cli(root)
+    assert cli("init").exit_code == 0
+    write_skill(root, "alpha")
+    assert cli("push", "--yes").exit_code == 0
+    return cli
+
+
+def test_embedded_registry_damaged_is_a_local_error(tmp_path: Path) -> None:
+    cli = _pushed_local_workspace(tmp_path)
+    db = tmp_path / ".skillsync" / "registry.sqlite3"
+    for path in db.parent.glob("registry.sqlite3-*"):
+        path.unlink()
+    db.write_bytes(b"this is not a database" * 100)
+    r = cli("status")
+    assert r.exit_code == 4, r.output
+    assert "registry.sqlite3: cannot open the local registry database" in r.stderr
+    assert "internal error" not in r.output and "Traceback" not in r.output

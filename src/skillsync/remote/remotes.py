@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -216,7 +217,14 @@ def embedded_transport(state_dir: Path, token: str) -> httpx.AsyncBaseTransport:
             hint="reinstall skillsync, or use --remote seren",
         ) from None
     state_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(state_dir / REGISTRY_DB, tokens=[token])
+    db = state_dir / REGISTRY_DB
+    try:
+        app = create_app(db, tokens=[token])
+    except (sqlite3.Error, OSError) as exc:
+        raise LocalError(
+            f"{db}: cannot open the local registry database: {exc}",
+            hint="move it (and its -wal/-shm files) away to start an empty local registry",
+        ) from None
     return httpx.ASGITransport(app=app)
 
 
