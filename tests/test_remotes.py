@@ -208,6 +208,18 @@ def _pushed_local_workspace(root: Path) -> Any:
     return cli
 
 
+def test_embedded_registry_deleted_starts_empty(tmp_path: Path) -> None:
+    cli = _pushed_local_workspace(tmp_path)
+    # deleting the local registry starts an empty one; the cached organization id still holds
+    for path in (tmp_path / ".skillsync").glob("registry.sqlite3*"):
+        if path.is_file():
+            path.unlink()
+    r = cli("status", "--json")
+    assert r.exit_code == 0, r.output
+    assert [s["state"] for s in json.loads(r.stdout)["skills"]] == ["new"]
+    assert cli("push", "--yes").exit_code == 0
+
+
 def test_embedded_registry_damaged_is_a_local_error(tmp_path: Path) -> None:
     cli = _pushed_local_workspace(tmp_path)
     db = tmp_path / ".skillsync" / "registry.sqlite3"

@@ -81,7 +81,10 @@ def ensure_personal_orgs(conn: sqlite3.Connection) -> None:
         "SELECT 1 FROM organizations o WHERE o.created_by = u.id AND o.is_personal = 1)"
     ).fetchall()
     for user in users:
-        org_id, ts = new_id(), now()
+        # Derived from the user (itself derived from the email, and for token users the token), so a
+        # deleted and recreated database gives the same user the same organization id: clients that
+        # cached it (.skillsync/org-cache.json) keep working.
+        org_id, ts = str(uuid.uuid5(SEED_NS, "personal:" + user["id"])), now()
         conn.execute(
             "INSERT INTO organizations (id, name, slug, created_by, is_personal, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, 1, ?, ?)",
