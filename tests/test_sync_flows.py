@@ -315,6 +315,37 @@ def test_pull_replaces_a_file_by_a_folder_and_back(wss: tuple[Cli, Cli, Path, Pa
     assert states(alice) == {"fd": "unchanged"}
 
 
+def test_interrupt_exits_130_with_one_json_error_document(registry: tuple[Any, str], tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    app, base_url = registry
+    root = make_ws(tmp_path / "int", base_url)
+    write_skill(root, "slow")
+    app.state.faults = [
+        emulator.Fault("GET /organizations/{organization_id}/custom-skills", latency_ms=4_000, mode="latency")
+    ]
+    env = {**os.environ, "SEREN_API_KEY": TOKEN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skillsync", "status", "--json"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a shell
+    )
+    assert proc.stderr is not None
+    assert proc.stderr.readline().startswith(b"remote: ")  # now waiting for the slow list call
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert json.loads(out) == {"format_version": "1", "error": {"code": 130, "message": "interrupted"}}
+    assert b"Traceback" not in err
+
+
 def _revisions(app: Any, a: Path, slug: str) -> list[Any]:
     from skillsync.remote import open_remote
 

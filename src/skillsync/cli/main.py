@@ -149,10 +149,9 @@ def run(argv: list[str] | None = None) -> int:
         return int(rv) if isinstance(rv, int) else 0
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("skillsync: interrupted", err=True)
-        return ExitCode.INTERRUPTED
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        if json_requested() or "--json" in argv:
+            _print_json_error(ExitCode.INTERRUPTED, "interrupted")
         click.echo("skillsync: interrupted", err=True)
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:
