@@ -432,6 +432,16 @@ def test_unwritable_state_is_a_one_line_local_error(wss: tuple[Cli, Cli, Path, P
     assert states(alice) == {"ro": "new"}  # refused before any POST: no pending digest, nothing sent
 
 
+def test_pull_with_unwritable_state_writes_nothing(wss: tuple[Cli, Cli, Path, Path]) -> None:
+    alice, bob, a, b = wss
+    write_skill(a, "ro")
+    ok(alice("push", "--yes"))
+    (b / ".skillsync" / "state.json").mkdir(parents=True)  # cannot be replaced: writes fail (even as root)
+    r = ok(bob("pull", "ro", "--json"), 4)
+    assert "cannot write the sync state" in r.stderr and js(r)["error"]["code"] == 4
+    assert not (b / "ro").exists()  # stopped before writing anything
+
+
 def test_diff_two_revisions_checks_its_arguments_before_the_network(tmp_path: Path) -> None:
     ws = make_ws(tmp_path / "w", "http://127.0.0.1:9")  # nothing listens: a network call would exit 3
     r = ok(Cli(ws)("diff", "--from-revision", "1", "--to-revision", "2"), 2)

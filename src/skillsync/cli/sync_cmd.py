@@ -501,6 +501,7 @@ def pull_command(
             _announce(session)
             with wait_for_lock(ws, echo_err):
                 sync_state = SyncState.load(ws)
+                sync_state.save()  # fails (exit 4) now, not after the files were written
                 res = await pull(
                     session, ws, slug, sync_state, dest=directory, revision=revision, force=force
                 )
