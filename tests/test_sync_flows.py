@@ -442,6 +442,28 @@ def test_pull_with_unwritable_state_writes_nothing(wss: tuple[Cli, Cli, Path, Pa
     assert not (b / "ro").exists()  # stopped before writing anything
 
 
+def test_remote_text_in_an_error_cannot_drive_the_terminal(
+    wss: tuple[Cli, Cli, Path, Path], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    alice, bob, a, _ = wss
+    write_skill(a, "esc")
+    ok(alice("push", "--yes"))
+    # a hostile registry lists a file whose name carries terminal escapes and a line break
+    with contextlib.closing(sqlite3.connect(tmp_path / "registry.sqlite3")) as db, db:
+        row = db.execute("SELECT * FROM files").fetchone()
+        db.execute(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ("x", row[1], "evil\x1b]0;pwned\x07\nskillsync: ok", row[3], 1, "a" * 64, 1, row[7]),
+        )
+    r = ok(bob("pull", "esc", "--json"), 4)
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr
+    line = r.stderr.strip().splitlines()[-1]
+    assert line.startswith("skillsync: error: ") and "evil\\x1b]0;pwned\\x07\\x0askillsync: ok" in line
+    assert "\\x1b" in js(r)["error"]["message"]
+
+
 def test_diff_two_revisions_checks_its_arguments_before_the_network(tmp_path: Path) -> None:
     ws = make_ws(tmp_path / "w", "http://127.0.0.1:9")  # nothing listens: a network call would exit 3
     r = ok(Cli(ws)("diff", "--from-revision", "1", "--to-revision", "2"), 2)

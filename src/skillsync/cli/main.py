@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -131,8 +132,13 @@ def _print_json_error(code: int, message: str) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _fail(code: int, message: str) -> int:
-    message = redact(message)
+    # Messages quote names and text from the remote and from files: escape control characters,
+    # so the error stays one line and cannot drive the terminal.
+    message = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(message))
     if json_requested():
         _print_json_error(code, message)
     click.echo(f"skillsync: error: {message}", err=True)
