@@ -437,3 +437,20 @@ def test_prompt_asks_for_description_and_template_variables_and_retries_invalid_
     assert asked[3][2] == "must not be empty"
     assert values["publisher"] == "seren-db"
     assert values["description"] == asked[3][1] and "seren-db" in values["description"]
+
+
+@pytest.mark.parametrize(("outer", "spec"), [(".", "inner"), ("acme", "acme/pdf")])
+def test_new_inside_an_existing_skill_is_refused(tmp_path: Path, outer: str, spec: str) -> None:
+    """A skill inside another skill's folder breaks every later command ('nested skill')."""
+    root = workspace(tmp_path)
+    outer_dir = root if outer == "." else root / outer
+    outer_dir.mkdir(exist_ok=True)
+    (outer_dir / "SKILL.md").write_text(
+        f"---\nname: {outer_dir.name}\ndescription: The outer skill.\n---\n# Outer\n"
+    )
+    before = leftovers(root)
+    result = Cli(root)("new", spec, "--no-input")
+    assert result.exit_code == 4, result.output + result.stderr
+    assert "inside the skill" in _one_line_error(result.stderr)
+    assert leftovers(root) == before
+    assert Cli(root)("ls").exit_code == 0

@@ -526,6 +526,11 @@ def plan_target(ws: Workspace, name: str, org: str | None) -> Target:
     if problem:
         raise FindingsError(f"{rel} would get the invalid slug '{slug}': {problem}")
     for skill in ws.skills():
+        if skill.path == path or skill.path in path.parents:
+            raise LocalError(
+                f"{rel} would be inside the skill in {skill.rel} (a skill folder cannot hold another skill)",
+                hint="choose another name, or add a layout that puts new skills elsewhere",
+            )
         if skill.slug == slug:
             raise LocalError(
                 f"slug '{slug}' is already used by the skill in {skill.rel}",
