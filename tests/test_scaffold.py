@@ -454,3 +454,15 @@ def test_new_inside_an_existing_skill_is_refused(tmp_path: Path, outer: str, spe
     assert "inside the skill" in _one_line_error(result.stderr)
     assert leftovers(root) == before
     assert Cli(root)("ls").exit_code == 0
+
+
+def test_new_inside_the_user_templates_folder_is_refused(tmp_path: Path) -> None:
+    """Discovery never looks into templates.path, so a skill made there would be invisible."""
+    root = workspace(tmp_path)
+    (root / "skillsync.toml").write_text('[templates]\npath = "tpls"\n')
+    _user_template(root / "tpls" / "mine", "Mine")
+    before = leftovers(root)
+    result = Cli(root)("new", "tpls/thing", "--no-input")
+    assert result.exit_code == 4, result.output + result.stderr
+    assert "templates.path" in _one_line_error(result.stderr)
+    assert leftovers(root) == before

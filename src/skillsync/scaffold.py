@@ -519,6 +519,14 @@ def plan_target(ws: Workspace, name: str, org: str | None) -> Target:
     path = ws.root.joinpath(*chosen)
     if os.path.lexists(path):
         raise LocalError(f"{rel} already exists", hint="choose another name, or remove the folder first")
+    tpl = ws.config.templates.path
+    if tpl:  # discovery never looks into the templates folder: a skill there would be invisible
+        tpl_dir = Path(os.path.normpath(ws.root / tpl))
+        if path == tpl_dir or tpl_dir in path.parents:
+            raise LocalError(
+                f"{rel} is inside the templates folder (templates.path = '{tpl}'), never searched for skills",
+                hint="choose another name, or move templates.path",
+            )
     matched = match_layout(rel, ws.config.workspace.layouts)
     assert matched is not None  # the chosen path fits a layout by construction
     slug = ws.config.workspace.slugs.get(rel) or render_slug(matched, ws.root, rel)
