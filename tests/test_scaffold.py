@@ -466,3 +466,34 @@ def test_new_inside_the_user_templates_folder_is_refused(tmp_path: Path) -> None
     assert result.exit_code == 4, result.output + result.stderr
     assert "templates.path" in _one_line_error(result.stderr)
     assert leftovers(root) == before
+
+
+def test_template_folder_links_are_followed_inside_and_refused_outside(tmp_path: Path) -> None:
+    """A linked folder used to be dropped without a word (os.walk does not enter links)."""
+    root = workspace(tmp_path)
+    tpl = tmp_path / "tpl"
+    _user_template(tpl, "Linked folder")
+    (tpl / "shared").mkdir()
+    (tpl / "shared" / "a.md").write_text("A for {{ team }}.\n")
+    (tpl / "references").symlink_to("shared", target_is_directory=True)
+    result = Cli(root)("new", "linked", "-t", str(tpl), "--no-input")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert (root / "linked" / "references" / "a.md").read_text() == "A for core.\n"
+    assert not (root / "linked" / "references").is_symlink()
+    _validate_clean(root, "linked")
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("do not ship")
+    (tpl / "references").unlink()
+    (tpl / "references").symlink_to(outside, target_is_directory=True)
+    result = Cli(root)("new", "leaky", "-t", str(tpl), "--no-input")
+    assert result.exit_code == 4 and "references" in _one_line_error(result.stderr)
+    assert not (root / "leaky").exists()
+
+    (tpl / "references").unlink()
+    (tpl / "shared" / "loop").symlink_to("..", target_is_directory=True)
+    result = Cli(root)("new", "loopy", "-t", str(tpl), "--no-input")
+    assert result.exit_code == 4 and "loop" in _one_line_error(result.stderr)
+    assert not (root / "loopy").exists()
+

@@ -425,9 +425,11 @@ def _ask(prompt: Prompt, var: Variable, default: str | None) -> str:
 def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
     """Every file of the template with placeholders filled, in memory, sorted by path."""
     out: list[RenderedFile] = []
-    for dirpath, dirnames, filenames in os.walk(template.path):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_NAMES)
+    for dirpath, dirnames, filenames in os.walk(template.path, followlinks=True):
         here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_NAMES)
+        for dname in dirnames:
+            _check_folder_link(here / dname, template.path)
         for fname in sorted(filenames):
             if fname in _SKIP_NAMES or (here == template.path and fname == MANIFEST):
                 continue
@@ -443,6 +445,29 @@ def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
                 rendered = substitute(text, values, str(src)).encode("utf-8")
             out.append(RenderedFile(rel, rendered, 0o755 if rendered.startswith(b"#!") else 0o644))
     return sorted(out, key=lambda f: f.rel)
+
+
+def _check_folder_link(folder: Path, root: Path) -> None:
+    """A linked folder of a template is copied like any other, if it stays inside the template
+    and does not lead back to a folder above it (a loop)."""
+    if not folder.is_symlink():
+        return
+    real = Path(os.path.realpath(folder))
+    if not real.is_relative_to(os.path.realpath(root)):
+        raise LocalError(
+            f"{folder}: symbolic link to {folder.readlink()} leaves the template folder",
+            hint="copy the files into the template instead",
+        )
+    above = folder.parent
+    while True:  # the real folders on the way down from the template root
+        if Path(os.path.realpath(above)) == real:
+            raise LocalError(
+                f"{folder}: symbolic link to {folder.readlink()} is a loop (it leads to a folder above it)",
+                hint="remove the link from the template",
+            )
+        if above == root:
+            return
+        above = above.parent
 
 
 def _read_template_file(src: Path, root: Path) -> bytes:
