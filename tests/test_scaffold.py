@@ -497,3 +497,15 @@ def test_template_folder_links_are_followed_inside_and_refused_outside(tmp_path:
     assert result.exit_code == 4 and "loop" in _one_line_error(result.stderr)
     assert not (root / "loopy").exists()
 
+
+def test_template_files_rendering_to_one_path_are_refused(tmp_path: Path) -> None:
+    """`{{ team }}.md` and `core.md` both became core.md: one silently overwrote the other."""
+    root = workspace(tmp_path)
+    tpl = tmp_path / "tpl"
+    _user_template(tpl, "Clash")
+    (tpl / "notes-core.md").write_text("hand-written\n")
+    result = Cli(root)("new", "clash", "-t", str(tpl), "--no-input")
+    assert result.exit_code == 4, result.output + result.stderr
+    line = _one_line_error(result.stderr)
+    assert "notes-core.md" in line and "notes-{{ team }}.md" in line
+    assert not (root / "clash").exists()

@@ -425,6 +425,7 @@ def _ask(prompt: Prompt, var: Variable, default: str | None) -> str:
 def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
     """Every file of the template with placeholders filled, in memory, sorted by path."""
     out: list[RenderedFile] = []
+    sources: dict[str, Path] = {}
     for dirpath, dirnames, filenames in os.walk(template.path, followlinks=True):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_NAMES)
@@ -436,6 +437,11 @@ def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
             src = here / fname
             rel_src = src.relative_to(template.path).as_posix()
             rel = "/".join(_render_segment(seg, values, str(src)) for seg in rel_src.split("/"))
+            other = sources.setdefault(rel, src)
+            if other != src:
+                raise LocalError(
+                    f"{other} and {src} both render to '{rel}'", hint="rename one of them in the template"
+                )
             data = _read_template_file(src, template.path)
             try:
                 text = data.decode("utf-8")
@@ -444,6 +450,15 @@ def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
             else:
                 rendered = substitute(text, values, str(src)).encode("utf-8")
             out.append(RenderedFile(rel, rendered, 0o755 if rendered.startswith(b"#!") else 0o644))
+    for rel, src in sources.items():  # "x" as a file and "x/..." below it cannot both be written
+        parts = rel.split("/")
+        for cut in range(1, len(parts)):
+            clash = sources.get("/".join(parts[:cut]))
+            if clash is not None:
+                raise LocalError(
+                    f"{clash} renders to a file where {src} needs a folder ('{'/'.join(parts[:cut])}')",
+                    hint="rename one of them in the template",
+                )
     return sorted(out, key=lambda f: f.rel)
 
 
