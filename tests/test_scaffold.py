@@ -509,3 +509,28 @@ def test_template_files_rendering_to_one_path_are_refused(tmp_path: Path) -> Non
     line = _one_line_error(result.stderr)
     assert "notes-core.md" in line and "notes-{{ team }}.md" in line
     assert not (root / "clash").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "rule"),
+    [
+        ('[variables.team]\ndefault = "Core"\npattern = "[a-z]+"\n', "pattern"),
+        ('[variables.team]\ndefault = "ops"\nchoices = ["core"]\n', "one of"),
+        ('[variables.description]\ndefault = "two\\nlines"\n', "one line"),
+    ],
+)
+def test_template_default_breaking_its_own_rule_is_a_broken_template(
+    tmp_path: Path, variable: str, rule: str
+) -> None:
+    """No value was given, so 'invalid value' (exit 1) blamed the user; the template is broken (exit 4)."""
+    root = workspace(tmp_path)
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    (tpl / "template.toml").write_text(f'description = "Bad default"\n{variable}')
+    (tpl / "SKILL.md").write_text("---\nname: {{ name }}\ndescription: {{ description_yaml }}\n---\n# T\n")
+    result = Cli(root)("new", "thing", "-t", str(tpl), "--no-input", "--json")
+    assert result.exit_code == 4, result.output + result.stderr
+    line = _one_line_error(result.stderr)
+    assert "template.toml" in line and "default" in line and rule in line
+    assert json.loads(result.stdout)["error"]["code"] == 4
+    assert leftovers(root) == []

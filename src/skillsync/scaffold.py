@@ -391,6 +391,11 @@ def resolve_values(
                 hint=f"pass --var {var.name}=VALUE",
             )
         problem = _value_problem(var, value)
+        if problem and var.name not in given and value == default and var.default is not None:
+            raise LocalError(  # nobody gave this value: the template's own default is broken
+                f"{manifest}: the default of [variables.{var.name}] is invalid: {problem}",
+                hint=f"fix the default in the template, or pass --var {var.name}=VALUE",
+            )
         if problem:
             raise FindingsError(f"invalid value for '{var.name}': {problem}", hint=var.help or None)
         values[var.name] = value
