@@ -233,3 +233,21 @@ def test_init_leaves_the_default_remote_unpinned(tmp_path: Path, monkeypatch: py
     config = load_config_file(tmp_path / "skillsync.toml")
     assert default_remote(config, {}) == "local"
     assert default_remote(config, {"SEREN_API_KEY": "k"}) == "seren"
+
+
+def test_linked_gitignore_and_pre_commit_config_are_updated_through_the_link(tmp_path: Path) -> None:
+    """Dotfiles kept elsewhere and linked in must stay links: init edits the file they point to."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "gitignore").write_text("node_modules/")
+    (shared / "pre-commit.yaml").write_text("repos:\n  - repo: local\n    hooks: []\n")
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / ".gitignore").symlink_to(shared / "gitignore")
+    (root / ".pre-commit-config.yaml").symlink_to(shared / "pre-commit.yaml")
+    result = Cli(root)("init", "--pre-commit")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert (root / ".gitignore").is_symlink() and (root / ".pre-commit-config.yaml").is_symlink()
+    assert (shared / "gitignore").read_text().startswith("node_modules/\n")
+    assert ".skillsync/" in (shared / "gitignore").read_text().splitlines()
+    assert HOOK_ID in (shared / "pre-commit.yaml").read_text()

@@ -8,6 +8,7 @@ and checked first, then written atomically; existing content is kept or merged, 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -330,16 +331,22 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
         plan.append(
             (pc_path, merged, "unchanged" if merged is None else "created" if old is None else "updated")
         )
-    actions: list[InitAction] = []
-    for path, text, action in plan:
-        if text is not None:
-            try:
-                atomic_write_text(path, text)
-            except OSError as exc:
-                raise LocalError(
-                    f"cannot write {path}: {exc.strerror or exc}", hint="check the folder"
-                ) from None
-        actions.append(InitAction(path.name, action))
+    # A linked file (dotfiles kept elsewhere) stays a link: write the file it points to. Its
+    # folder may be another one, so every folder is checked before the first write.
+    writes = [
+        (path, Path(os.path.realpath(path)) if path.is_symlink() and path.is_file() else path, text)
+        for path, text, _ in plan
+        if text is not None
+    ]
+    for path, dest, _ in writes:
+        if not os.access(dest.parent, os.W_OK | os.X_OK):
+            raise LocalError(f"cannot write {path}: {dest.parent} is not writable", hint="check the folder")
+    for path, dest, text in writes:
+        try:
+            atomic_write_text(dest, text)
+        except OSError as exc:
+            raise LocalError(f"cannot write {path}: {exc.strerror or exc}", hint="check the folder") from None
+    actions = [InitAction(path.name, action) for path, _, action in plan]
     return actions
 
 
