@@ -7,7 +7,8 @@ from typing import Any
 import click
 
 from skillsync.cli.common import echo_err, emit_json, json_option, state
-from skillsync.selection import select
+from skillsync.errors import LocalError
+from skillsync.selection import printable, select
 
 
 @click.command("ls")
@@ -18,7 +19,16 @@ def ls_command(as_json: bool) -> int:
     rows: list[dict[str, Any]] = []
     for skill in ws.skills():
         files = select(ws, skill)
-        size = sum(f.path.stat().st_size for f in files)
+        size = 0
+        for f in files:
+            try:
+                size += f.path.stat().st_size
+            except OSError as exc:  # gone since the walk, or a folder without search permission
+                where = printable(f"{skill.rel}/{f.rel}" if skill.rel != "." else f.rel)
+                raise LocalError(
+                    f"cannot read {where}: {exc.strerror or exc}",
+                    hint="fix its permissions, or exclude it in .skillignore",
+                ) from None
         rows.append({"slug": skill.slug, "path": skill.rel, "files": len(files), "bytes": size})
     for rel in ws.unmatched:
         echo_err(f"skillsync: warning: {rel}/SKILL.md matches no workspace layout and is ignored")
