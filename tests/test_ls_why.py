@@ -37,3 +37,23 @@ def test_ls_file_that_cannot_be_stated_is_a_local_error(
     assert result.exit_code == 4, result.output + result.stderr
     assert "acme/pdf/notes.md" in result.stderr and "Traceback" not in result.stderr
     assert json.loads(result.stdout)["error"]["code"] == 4
+
+
+def test_why_accepts_the_workspace_through_another_spelling(tmp_path: Path) -> None:
+    """`why "$PWD/..."` after `cd` through a link (macOS: /tmp is /private/tmp) said 'not inside a skill'."""
+    root = _workspace(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(root, target_is_directory=True)
+    # started in the real folder, given the linked spelling
+    result = Cli(root)("why", "--json", str(link / "acme" / "pdf" / ".env"))
+    assert result.exit_code == 0, result.output + result.stderr
+    doc = json.loads(result.stdout)
+    assert (doc["path"], doc["skill"], doc["shipped"]) == (".env", "acme-pdf", False)
+    # -C through the link, given the real spelling
+    result = Cli(tmp_path)("-C", str(link), "why", "--json", str(root / "acme" / "pdf" / "notes.md"))
+    assert result.exit_code == 0, result.output + result.stderr
+    assert json.loads(result.stdout)["shipped"] is True
+    # outside the workspace is still a usage error
+    outside = tmp_path / "elsewhere.md"
+    outside.write_text("x")
+    assert Cli(root)("why", str(outside)).exit_code == 2

@@ -34,6 +34,15 @@ def why_command(path: Path, as_json: bool) -> int:
     base = app.directory if app.directory is not None else Path.cwd()
     target = Path(os.path.abspath(base / path))  # noqa: PTH100 (keep symlinks: `why` judges the link)
     skill = ws.owner_of(target)
+    if skill is None:
+        # The workspace spelled another way: through a link, or $PWD after `cd` through one.
+        # Only the part up to the workspace root is resolved; below it `why` still judges links.
+        real_root = os.path.realpath(ws.root)
+        for above in target.parents:
+            if os.path.realpath(above) == real_root:
+                target = ws.root / target.relative_to(above)
+                skill = ws.owner_of(target)
+                break
     if skill is None or target == skill.path:
         raise UsageError(
             f"{printable(str(path))}: not a path inside a skill folder",
