@@ -534,3 +534,60 @@ def test_template_default_breaking_its_own_rule_is_a_broken_template(
     assert "template.toml" in line and "default" in line and rule in line
     assert json.loads(result.stdout)["error"]["code"] == 4
     assert leftovers(root) == []
+
+
+def test_unreadable_user_template_entry_is_a_local_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder in templates.path that cannot be read was an internal error (exit 70)."""
+    root = workspace(tmp_path)
+    (root / "skillsync.toml").write_text('[templates]\npath = "tpls"\n')
+    _user_template(root / "tpls" / "mine", "Mine")
+    (root / "tpls" / "locked").mkdir()
+    real_is_file = Path.is_file
+
+    def is_file(self: Path) -> bool:
+        if self.parent.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    result = Cli(root)("templates", "--json")
+    assert result.exit_code == 4, result.output + result.stderr
+    assert "locked" in _one_line_error(result.stderr)
+    assert json.loads(result.stdout)["error"]["code"] == 4
+
+
+def test_unreadable_template_subfolder_is_an_error_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.walk passed over a folder it could not list: the skill silently lacked its files."""
+    root = workspace(tmp_path)
+    tpl = tmp_path / "tpl"
+    _user_template(tpl, "Locked part")
+    (tpl / "references").mkdir()
+    (tpl / "references" / "a.md").write_text("A\n")
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if str(path).endswith("references"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = Cli(root)("new", "locked", "-t", str(tpl), "--no-input")
+    assert result.exit_code == 4, result.output + result.stderr
+    assert "references" in _one_line_error(result.stderr)
+    assert not (root / "locked").exists()
+
+
+def test_template_file_link_loop_is_a_local_error(tmp_path: Path) -> None:
+    """Path.resolve() raised RuntimeError on a link loop: an internal error (exit 70)."""
+    root = workspace(tmp_path)
+    tpl = tmp_path / "tpl"
+    _user_template(tpl, "Loop")
+    (tpl / "self.md").symlink_to("self.md")
+    result = Cli(root)("new", "loopy", "-t", str(tpl), "--no-input")
+    assert result.exit_code == 4, result.output + result.stderr
+    assert "self.md" in _one_line_error(result.stderr)
+    assert leftovers(root) == []

@@ -293,9 +293,16 @@ def load_template(folder: Path, source: str) -> Template:
 
 def _templates_in(folder: Path, source: str) -> dict[str, Template]:
     found: dict[str, Template] = {}
-    for child in sorted(folder.iterdir()):
-        if child.is_dir() and (child / MANIFEST).is_file():
-            found[child.name] = load_template(child, source)
+    try:
+        children = sorted(folder.iterdir())
+        templates = [c for c in children if c.is_dir() and (c / MANIFEST).is_file()]
+    except OSError as exc:
+        raise LocalError(
+            f"cannot read the templates in {exc.filename or folder}: {exc.strerror or exc}",
+            hint="fix its permissions",
+        ) from None
+    for child in templates:
+        found[child.name] = load_template(child, source)
     return found
 
 
@@ -311,7 +318,11 @@ def find_template(spec: str, user_dir: Path | None = None, *, cwd: Path | None =
     """A template by name, or by the path of a folder holding ``template.toml``."""
     if "/" in spec or spec.startswith("."):
         folder = Path(cwd or Path.cwd()) / spec
-        if not (folder / MANIFEST).is_file():
+        try:
+            is_template = (folder / MANIFEST).is_file()
+        except OSError as exc:
+            raise LocalError(f"cannot read {folder}: {exc.strerror or exc}", hint="fix permissions") from None
+        if not is_template:
             raise UsageError(f"{spec}: not a template folder (no {MANIFEST})", hint="see docs/templates.md")
         return load_template(folder.resolve(), PATH_SOURCE)
     templates = list_templates(user_dir)
@@ -431,7 +442,7 @@ def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
     """Every file of the template with placeholders filled, in memory, sorted by path."""
     out: list[RenderedFile] = []
     sources: dict[str, Path] = {}
-    for dirpath, dirnames, filenames in os.walk(template.path, followlinks=True):
+    for dirpath, dirnames, filenames in os.walk(template.path, onerror=_walk_error, followlinks=True):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_NAMES)
         for dname in dirnames:
@@ -467,6 +478,11 @@ def render(template: Template, values: Mapping[str, str]) -> list[RenderedFile]:
     return sorted(out, key=lambda f: f.rel)
 
 
+def _walk_error(exc: OSError) -> None:
+    """os.walk passes over a folder it cannot list; a template must not lose files that way."""
+    raise LocalError(f"cannot read {exc.filename}: {exc.strerror or exc}", hint="fix its permissions")
+
+
 def _check_folder_link(folder: Path, root: Path) -> None:
     """A linked folder of a template is copied like any other, if it stays inside the template
     and does not lead back to a folder above it (a loop)."""
@@ -492,14 +508,15 @@ def _check_folder_link(folder: Path, root: Path) -> None:
 
 def _read_template_file(src: Path, root: Path) -> bytes:
     """The bytes of a regular file of the template; a link may only point inside the template."""
-    if src.is_symlink() and not src.resolve().is_relative_to(root.resolve()):
-        raise LocalError(
-            f"{src}: symbolic link to {src.readlink()} leaves the template folder",
-            hint="copy the file into the template instead",
-        )
-    if not src.is_file():  # a dangling link, fifo, socket or device (a fifo would block the read)
-        raise LocalError(f"{src}: not a regular file", hint="remove it from the template")
     try:
+        # realpath, not Path.resolve: that raises RuntimeError on a link loop
+        if src.is_symlink() and not Path(os.path.realpath(src)).is_relative_to(os.path.realpath(root)):
+            raise LocalError(
+                f"{src}: symbolic link to {src.readlink()} leaves the template folder",
+                hint="copy the file into the template instead",
+            )
+        if not src.is_file():  # a dangling or looping link, fifo, socket or device (a fifo would block)
+            raise LocalError(f"{src}: not a regular file", hint="remove it from the template")
         return src.read_bytes()
     except OSError as exc:
         raise LocalError(f"cannot read {src}: {exc.strerror or exc}", hint="fix its permissions") from None
