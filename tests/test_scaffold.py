@@ -591,3 +591,20 @@ def test_template_file_link_loop_is_a_local_error(tmp_path: Path) -> None:
     assert result.exit_code == 4, result.output + result.stderr
     assert "self.md" in _one_line_error(result.stderr)
     assert leftovers(root) == []
+
+
+@pytest.mark.parametrize(
+    ("template", "var"),
+    [
+        ("node-script", "node_version=٢٠"),  # Arabic-Indic digits: \d matched them
+        ("python-script", "python_version=3.１２"),  # fullwidth digits
+        ("basic", "year=２０２６"),
+    ],
+)
+def test_version_and_year_values_are_ascii_digits(tmp_path: Path, template: str, var: str) -> None:
+    """`>=٢٠` in package.json engines is not a version npm understands."""
+    root = workspace(tmp_path)
+    result = Cli(root)("new", "digits", "-t", template, "--var", var, "--no-input")
+    assert result.exit_code == 1, result.output + result.stderr
+    assert "pattern" in _one_line_error(result.stderr)
+    assert leftovers(root) == []

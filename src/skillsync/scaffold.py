@@ -244,7 +244,7 @@ def _parse_variable(name: str, raw: object, where: str) -> Variable:
 def _builtin_variables() -> dict[str, Variable]:
     return {
         "year": Variable(
-            "year", "Year for copyright lines", str(datetime.date.today().year), r"\d{4}", builtin=True
+            "year", "Year for copyright lines", str(datetime.date.today().year), "[0-9]{4}", builtin=True
         ),
         "display_name": Variable(
             "display_name", "Display name (the first # heading of SKILL.md)", None, builtin=True
