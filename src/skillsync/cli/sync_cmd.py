@@ -149,10 +149,10 @@ def diff_command(
     revisions of one SKILL (which may exist only on the remote). Revisions are numbers, 'latest'
     or 'published'. What diff showed is remembered: push refuses a skill whose remote moved since.
     """
-    from skillsync.sync.diff import render_name_only, render_patch, render_stat
-    from skillsync.sync.diffrun import diff_local, diff_revisions
-    from skillsync.sync.ops import slug_of
+    from skillsync.sync.lifecycle import slug_of
+    from skillsync.sync.revision_diff import diff_local, diff_revisions
     from skillsync.sync.state import SyncState
+    from skillsync.sync.tree_diff import render_name_only, render_patch, render_stat
 
     if stat and name_only:
         raise UsageError("--stat and --name-only cannot be combined")
@@ -344,7 +344,7 @@ def _one_skill_command(
     name: str, run: Callable[[Any, Workspace, str], Awaitable[dict[str, Any]]], *, lock: bool = False
 ) -> Callable[[str, str | None, str | None, bool], int]:
     def body(skill: str, remote: str | None, org: str | None, as_json: bool) -> int:
-        from skillsync.sync.ops import slug_of
+        from skillsync.sync.lifecycle import slug_of
         from skillsync.sync.state import wait_for_lock
 
         ws = state().workspace()
@@ -381,7 +381,7 @@ def publish_command(
     skill: str, revision: str | None, remote: str | None, org: str | None, as_json: bool
 ) -> int:
     """Publish a revision of SKILL (the latest by default); the previously published one is superseded."""
-    from skillsync.sync.ops import publish
+    from skillsync.sync.lifecycle import publish
 
     async def run(session: Any, ws: Workspace, slug: str) -> dict[str, Any]:
         res = await publish(session, slug, revision)
@@ -405,7 +405,7 @@ def publish_command(
 @json_option
 def log_command(skill: str, remote: str | None, org: str | None, as_json: bool) -> int:
     """List the revisions of SKILL, newest first: number, status, digest, files, size and dates."""
-    from skillsync.sync.ops import log
+    from skillsync.sync.lifecycle import log
     from skillsync.sync.state import SyncState, merge_learned, update_state
 
     async def run(session: Any, ws: Workspace, slug: str) -> dict[str, Any]:
@@ -430,7 +430,7 @@ def _status_command(name: str, status: str, doc: str) -> click.Command:
     @remote_options
     @json_option
     def command(skill: str, remote: str | None, org: str | None, as_json: bool) -> int:
-        from skillsync.sync.ops import set_status
+        from skillsync.sync.lifecycle import set_status
 
         async def run(session: Any, ws: Workspace, slug: str) -> dict[str, Any]:
             view, changed = await set_status(session, slug, status)  # type: ignore[arg-type]
@@ -489,7 +489,7 @@ def pull_command(
     and local changes are never overwritten without --force. Works for skills that exist only
     on the remote.
     """
-    from skillsync.sync.ops import slug_of
+    from skillsync.sync.lifecycle import slug_of
     from skillsync.sync.pull import pull
     from skillsync.sync.state import SyncState, wait_for_lock
 

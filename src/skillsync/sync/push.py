@@ -21,12 +21,12 @@ from typing import Any
 from skillsync.errors import LocalError, SkillsyncError
 from skillsync.remote import UNSET, UploadFile
 from skillsync.remote.errors import ConflictError, NetworkError, RequestTimeout, ServerError
-from skillsync.sync.meta import SkillMeta, read_meta
 from skillsync.sync.plan import Decision, decide
+from skillsync.sync.push_gate import blocking_findings
 from skillsync.sync.remote_view import Session, find_remote, revision_info_cached, view_of
+from skillsync.sync.skill_meta import SkillMeta, read_meta
 from skillsync.sync.state import Base, SyncState
 from skillsync.sync.status import SkillStatus, collect_status
-from skillsync.sync.validation import blocking_findings
 from skillsync.workspace import Skill, Workspace
 
 POST_ATTEMPTS = 3

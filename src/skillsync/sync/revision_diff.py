@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from skillsync.errors import UsageError
-from skillsync.sync.diff import Side, SkillDiff, diff_sides, local_side
 from skillsync.sync.plan import RemoteView
 from skillsync.sync.remote_view import Session, require_remote, resolve_revision, revision_info
 from skillsync.sync.state import SkillState, SyncState
 from skillsync.sync.status import SkillStatus, collect_status, remember
+from skillsync.sync.tree_diff import Side, SkillDiff, diff_sides, local_side
 from skillsync.workspace import Skill, Workspace
 
 
