@@ -98,6 +98,8 @@ class ValidateConfig(_Strict):
     allow: tuple[AllowEntry, ...] = ()
     body_max_lines: int = Field(default=500, gt=0, strict=True)
     body_max_tokens: int = Field(default=5000, gt=0, strict=True)
+    # Hosts the skills go to (rules/targets.py); `validate --target` overrides.
+    targets: tuple[str, ...] = ("agentskills", "seren")
 
 
 class RemoteConfig(_Strict):

@@ -12,6 +12,7 @@ from typing import Any
 from skillsync import __version__
 from skillsync.output import json_document
 from skillsync.rules import RULES
+from skillsync.rules.targets import MEMBERSHIP
 from skillsync.validate import Report
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -43,6 +44,7 @@ def as_dict(report: Report) -> dict[str, Any]:
                         "line": f.line,
                         "message": f.message,
                         "hint": f.hint,
+                        "targets": list(f.targets),
                     }
                     for f in r.findings
                 ],
@@ -119,6 +121,7 @@ def sarif(report: Report) -> dict[str, Any]:
                     "level": levels[f.severity],
                     "message": {"text": msg},
                     "locations": [{"physicalLocation": location}],
+                    "properties": {"targets": list(f.targets)},
                 }
             )
     return {
@@ -135,6 +138,7 @@ def sarif(report: Report) -> dict[str, Any]:
                                 "id": r.id,
                                 "shortDescription": {"text": r.summary},
                                 "defaultConfiguration": {"level": levels[r.severity]},
+                                "properties": {"targets": list(MEMBERSHIP.get(r.id, ()))},
                             }
                             for r in rules
                         ],

@@ -19,6 +19,7 @@ from skillsync.config import ValidateConfig
 from skillsync.errors import ConfigError, LocalError, UsageError
 from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
 from skillsync.rules import files as files_rules
+from skillsync.rules import targets as targets_rules
 from skillsync.rules.context import SkillContext
 from skillsync.selection import NameCollisionError, printable, select_paths
 from skillsync.workspace import Skill, Workspace, open_workspace
@@ -28,6 +29,7 @@ FAMILIES: tuple[Callable[[SkillContext], Iterable[Finding]], ...] = (
     seren.check,
     files_rules.check,
     security.check,
+    targets_rules.check,
 )
 _INLINE_ALLOW = re.compile(rb"skillsync:\s*allow\s+([A-Za-z0-9_.*\-, ]+)")
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -64,7 +66,11 @@ class Report:
 class _Policy:
     """Config severities, overrides and allow entries, checked once against the rule registry."""
 
-    def __init__(self, cfg: ValidateConfig, source: str) -> None:
+    def __init__(self, cfg: ValidateConfig, source: str, targets: tuple[str, ...] | None = None) -> None:
+        try:
+            self.targets = targets or targets_rules.parse_names(cfg.targets, f"{source}: validate.targets")
+        except ValueError as exc:
+            raise ConfigError(str(exc), hint="`skillsync rules --target NAME` lists rules") from None
         self.globals: dict[str, str] = {}
         for pattern, sev in cfg.rules.items():
             for rid in _ids(pattern, f"validate.rules.{pattern}", source):
@@ -130,9 +136,9 @@ def _inline_allowed(ctx: SkillContext, f: Finding) -> bool:
     return any(f.rule in rule_ids_matching(n) for n in names if n)
 
 
-def _policy(ws: Workspace) -> _Policy:
+def _policy(ws: Workspace, targets: tuple[str, ...] | None = None) -> _Policy:
     source = str(ws.config_path) if ws.config_path else "skillsync.toml"
-    return _Policy(ws.config.validate_, source)
+    return _Policy(ws.config.validate_, source, targets)
 
 
 def check_skill(ws: Workspace, skill: Skill, policy: _Policy | None = None) -> SkillReport:
@@ -152,16 +158,22 @@ def check_skill(ws: Workspace, skill: Skill, policy: _Policy | None = None) -> S
             hint="fix its permissions, or exclude it in .skillignore",
         ) from None
     ctx.collision = collision
+    ctx.targets = policy.targets
     prefix = "" if skill.rel == "." else skill.rel + "/"
     out: list[Finding] = []
     for family in FAMILIES:
         for f in family(ctx):
+            breaks = f.targets or targets_rules.breaks(f.rule, policy.targets)
+            if breaks is not None and not breaks:
+                continue  # a rule of hosts that are not selected
             ws_path = skill.rel if f.path == "." else prefix + f.path
             sev = policy.severity(f.rule, ws_path)
             if sev == "off" or policy.allowed(f.rule, ws_path) or _inline_allowed(ctx, f):
                 continue
             message, hint = security.mask(f.message), f.hint and security.mask(f.hint)
-            out.append(replace(f, path=ws_path, severity=_sev(sev), message=message, hint=hint))
+            out.append(
+                replace(f, path=ws_path, severity=_sev(sev), message=message, hint=hint, targets=breaks or ())
+            )
     out.sort(key=lambda f: (f.path, f.line or 0, _SEVERITY_ORDER[f.severity], f.rule))
     return SkillReport(skill, out)
 
@@ -174,8 +186,9 @@ def _sev(value: str) -> Severity:
     return "error"
 
 
-def check_skills(ws: Workspace, skills: Sequence[Skill]) -> Report:
-    policy = _policy(ws)
+def check_skills(ws: Workspace, skills: Sequence[Skill], *, targets: tuple[str, ...] | None = None) -> Report:
+    """Validate skills against ``targets`` (default: ``validate.targets`` of the config)."""
+    policy = _policy(ws, targets)
     return Report([check_skill(ws, s, policy) for s in skills])
 
 
