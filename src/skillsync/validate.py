@@ -17,7 +17,7 @@ from pathlib import Path
 from skillsync import ignore
 from skillsync.config import ValidateConfig
 from skillsync.errors import ConfigError, LocalError, UsageError
-from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
+from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec, supply
 from skillsync.rules import files as files_rules
 from skillsync.rules import targets as targets_rules
 from skillsync.rules.context import SkillContext
@@ -30,6 +30,7 @@ FAMILIES: tuple[Callable[[SkillContext], Iterable[Finding]], ...] = (
     files_rules.check,
     security.check,
     targets_rules.check,
+    supply.check,
 )
 _INLINE_ALLOW = re.compile(rb"skillsync:\s*allow\s+([A-Za-z0-9_.*\-, ]+)")
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

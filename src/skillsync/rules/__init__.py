@@ -134,6 +134,25 @@ _ALL: tuple[RuleInfo, ...] = (
     _r("claude-ai.too-many-files", "error", "the skill ships at most 200 files (claude.ai zip upload)"),
     _r("claude-ai.too-large", "error", "the skill is at most 30 MiB uncompressed (claude.ai zip upload)"),
     _r("claude-ai.skill-md-count", "error", "exactly one SKILL.md ships (claude.ai zip upload)"),
+    # supply.*: supply-chain patterns in every shipped file (rules/supply.py).
+    _r(
+        "supply.invisible-unicode",
+        "error",
+        "no zero-width, bidirectional-control or Unicode tag characters (hidden text)",
+    ),
+    _r("supply.prompt-override", "warning", "SKILL.md and documents hold no instruction-override phrases"),
+    _r("supply.download-exec", "warning", "no download run at once as code (curl | sh, irm | iex)"),
+    _r("supply.decode-exec", "error", "nothing decodes an embedded base64/hex blob and executes it"),
+    _r(
+        "supply.credential-exfil",
+        "error",
+        "no script reads ~/.ssh, ~/.aws, browser profiles or ~/.env and also makes a network call",
+    ),
+    _r("supply.env-dump", "error", "no script serialises the whole environment or sends it out"),
+    _r("supply.unpinned-install", "warning", "package installs in scripts name an exact version"),
+    _r("supply.embedded-executable", "error", "no ELF, PE or Mach-O executable ships"),
+    _r("supply.embedded-archive", "warning", "no zip, tar, gzip, 7z, rar, xz or bzip2 archive ships"),
+    _r("supply.impersonation", "warning", "'name' and 'description' claim no vendor's authority (official)"),
 )
 
 RULES: dict[str, RuleInfo] = {r.id: r for r in _ALL}
