@@ -5,6 +5,7 @@ No I/O here, so every rule is unit-tested on plain values (tests/test_sync_plan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -106,6 +107,16 @@ class Decision:
     publish: bool = False  # publish as part of the action (create/revision) or alone
 
 
+BLOCKED = Decision("blocked", "validation errors")
+
+
+def gate(decision: Decision, findings: Sequence[str]) -> Decision:
+    """``decision`` after validation: content about to ship with error findings is blocked."""
+    if findings and decision.action in ("create", "revision"):
+        return BLOCKED
+    return decision
+
+
 def decide(
     state: State,
     remote: RemoteView | None,
@@ -114,7 +125,7 @@ def decide(
     publish: bool,
     force: bool,
     meta_changed: bool,
-    blocked: bool,
+    blocked: bool = False,
 ) -> Decision:
     """What ``push`` does with a skill in ``state``.
 
@@ -124,7 +135,7 @@ def decide(
     unless ``--force``.
     """
     if blocked:
-        return Decision("blocked", "validation errors")
+        return BLOCKED
     if state == "archived":
         return Decision("refuse", "archived on the remote; run skillsync unarchive first")
     if state == "new":

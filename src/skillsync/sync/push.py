@@ -13,6 +13,7 @@ duplicate or calling it a conflict. State is flushed as skills complete and at t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,13 +22,13 @@ from typing import Any
 from skillsync.errors import LocalError, SkillsyncError
 from skillsync.remote import UNSET, UploadFile
 from skillsync.remote.errors import ConflictError, NetworkError, RequestTimeout, ServerError
-from skillsync.sync.plan import Decision, decide
-from skillsync.sync.push_gate import blocking_findings
+from skillsync.sync.plan import Decision, decide, gate
+from skillsync.sync.push_gate import PushGate
 from skillsync.sync.remote_view import Session, find_remote, revision_info_cached, view_of
 from skillsync.sync.skill_meta import SkillMeta, read_meta
 from skillsync.sync.state import Base, SyncState
 from skillsync.sync.status import SkillStatus, collect_status
-from skillsync.workspace import Skill, Workspace
+from skillsync.workspace import SKILL_FILE, Skill, Workspace
 
 POST_ATTEMPTS = 3
 AMBIGUOUS = (NetworkError, RequestTimeout, ServerError)  # the server may or may not have committed
@@ -111,24 +112,32 @@ async def plan_push(
     force: bool,
     jobs: int = 8,
 ) -> PushPlan:
-    """Validate and classify every skill (one list request when nothing changed) and decide."""
-    statuses = await collect_status(session, ws, skills, state, jobs=jobs)
+    """Classify every skill (one list request when nothing changed), decide, and validate the
+    content about to ship. Each file is read once here: hashing keeps the bytes of small files for
+    validation and the SKILL.md meta, then lets them go."""
+    statuses = await collect_status(session, ws, skills, state, jobs=jobs, keep_contents=True)
+    gatekeeper = PushGate(ws)
     items: list[PushItem] = []
     for st in statuses:
-        meta = read_meta(st.skill)
+        contents = st.manifest.contents
+        if SKILL_FILE not in contents:  # the stat cache vouched for it: read once, for meta and rules
+            with contextlib.suppress(OSError):
+                contents[SKILL_FILE] = st.skill.skill_md.read_bytes()
+        meta = read_meta(st.skill, contents.get(SKILL_FILE))
         changes = _meta_changes(meta, st)
-        args = {
-            "seen_revision_id": st.entry.seen_revision_id,
-            "publish": publish,
-            "force": force,
-            "meta_changed": bool(changes),
-        }
-        decision = decide(st.state, st.remote, blocked=False, **args)  # type: ignore[arg-type]
+        decision = decide(
+            st.state,
+            st.remote,
+            seen_revision_id=st.entry.seen_revision_id,
+            publish=publish,
+            force=force,
+            meta_changed=bool(changes),
+        )
         findings: list[str] = []
         if decision.action in ("create", "revision"):  # only content about to ship is validated
-            findings = blocking_findings(ws, st.skill)
-            if findings:
-                decision = decide(st.state, st.remote, blocked=True, **args)  # type: ignore[arg-type]
+            findings = gatekeeper.blocking_findings(st.manifest)
+            decision = gate(decision, findings)
+        contents.clear()  # validated: the upload streams the files from disk
         item = PushItem(status=st, decision=decision, meta=meta, meta_changes=changes, findings=findings)
         if decision.action in ("skip", "refuse", "blocked"):
             item.result = {"skip": "skipped", "refuse": "refused", "blocked": "blocked"}[decision.action]
