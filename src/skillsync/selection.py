@@ -20,7 +20,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import stat
 import sys
 import unicodedata
@@ -34,6 +33,8 @@ from skillsync import ignore
 from skillsync.config import SelectionConfig
 from skillsync.errors import LocalError
 from skillsync.ignore import IgnoreFile, Pattern
+from skillsync.text import CONTROL as _CONTROL
+from skillsync.text import printable
 from skillsync.workspace import PRUNED_DIRS, Skill, Workspace
 
 if TYPE_CHECKING:
@@ -105,20 +106,6 @@ _DENY = ignore.from_list(DEFAULT_DENY_PATTERNS, DEFAULT_DENY, "", numbered=False
 
 # One ignore source at one folder: the ignore file and the folder's workspace-relative path.
 _Stack = tuple[IgnoreFile, ...]  # deepest first
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a one-line message: control characters and undecodable bytes escaped."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif unicodedata.category(ch) == "Cc":
-            out.append(repr(ch)[1:-1] if ch in "\t\n\r" else f"\\x{code:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _rule(p: Pattern, source: str) -> Rule:
@@ -355,9 +342,6 @@ def _walk(eng: _Engine) -> Iterator[tuple[str, str]]:
                     hint="remove it or exclude it in .skillignore",
                 )
             yield rel, entry.path
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _check_names(eng: _Engine, rels: list[str]) -> None:

@@ -21,7 +21,8 @@ from skillsync.errors import ConfigError, LocalError, UsageError
 from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
 from skillsync.rules import files as files_rules
 from skillsync.rules.context import SkillContext
-from skillsync.selection import NameCollisionError, printable, select_paths
+from skillsync.selection import NameCollisionError, select_paths
+from skillsync.text import printable
 from skillsync.workspace import Skill, Workspace, open_workspace
 
 if TYPE_CHECKING:
