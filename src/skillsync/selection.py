@@ -95,7 +95,9 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Verdict:
+    """Whether one path ships, and the rule that decided (:func:`explain`, ``skillsync why``)."""
+
     rel: str
     shipped: bool
     rule: Rule | None  # the deciding rule; None when no rule matched (shipped by default)
@@ -481,7 +483,7 @@ def _reuse(cache: StatCache, stored: Any, config: str, root: str) -> list[str] |
     return files
 
 
-def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
+def explain(ws: Workspace, skill: Skill, rel: str) -> Verdict:
     """Whether ``rel`` (relative to the skill folder) ships, and the rule that decided it.
 
     Follows the walk of :func:`select`: the first excluded folder on the way decides. A path that
@@ -490,7 +492,7 @@ def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
     eng = _Engine(ws, skill)
     parts = [p for p in rel.split("/") if p not in ("", ".")]
     if not parts:
-        return Decision(rel=".", shipped=True, rule=None)
+        return Verdict(rel=".", shipped=True, rule=None)
     git, skl = eng.git_above, eng.skl_above
     abs_dir = str(skill.path)
     for depth, name in enumerate(parts):
@@ -505,7 +507,7 @@ def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
         last = depth == len(parts) - 1
         is_dir = os.path.isdir(path)
         if is_dir and os.path.isfile(os.path.join(path, VENV_MARKER)):
-            return Decision(
+            return Verdict(
                 rel=sub if last else rel,
                 shipped=False,
                 rule=Rule(BUILTIN, None, f"{VENV_MARKER} (virtual environment)"),
@@ -513,14 +515,14 @@ def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
         if not last:
             excluded, rule = eng.decide(sub, name, True, git, skl)
             if excluded:
-                return Decision(rel=rel, shipped=False, rule=rule)
+                return Verdict(rel=rel, shipped=False, rule=rule)
             abs_dir = path
             continue
         if is_dir:
             excluded, rule = eng.decide(sub, name, True, git, skl)
             if not excluded and os.path.islink(path):
                 eng.link_target(path, sub)
-            return Decision(rel=sub, shipped=not excluded, rule=rule)
+            return Verdict(rel=sub, shipped=not excluded, rule=rule)
         shipped, rule = eng.decide_file(sub, name, git, skl)
         if shipped and os.path.lexists(path):
             mode = os.lstat(path).st_mode
@@ -530,5 +532,5 @@ def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise LocalError(f"{eng.shown(sub)}: not a regular file (socket, FIFO or device)")
             _check_names(eng, [sub])
-        return Decision(rel=sub, shipped=shipped, rule=rule)
+        return Verdict(rel=sub, shipped=shipped, rule=rule)
     raise AssertionError("unreachable")
