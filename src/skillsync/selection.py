@@ -16,21 +16,16 @@ walks the same rules for one path. Sources, strongest first (see docs/selection.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import os
 import stat
-import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import skillsync.workspace as workspace_mod
 from skillsync import ignore
-from skillsync.config import SelectionConfig
 from skillsync.errors import LocalError
 from skillsync.ignore import IgnoreFile, Pattern
 from skillsync.text import CONTROL as _CONTROL
@@ -38,6 +33,7 @@ from skillsync.text import printable
 from skillsync.workspace import PRUNED_DIRS, Skill, Workspace
 
 if TYPE_CHECKING:
+    from skillsync.listing_cache import Trace
     from skillsync.statcache import StatCache
 
 GITIGNORE = ".gitignore"
@@ -123,30 +119,10 @@ def _scandir(path: str) -> list[os.DirEntry[str]]:
     return workspace_mod.list_folder(path)
 
 
-class _Trace:
-    """What one walk depended on, so a later walk can be skipped when none of it changed.
-
-    ``deps`` maps the workspace-relative path of every folder the walk listed or looked into for
-    ignore files, and of every ignore file it read, to its stamp (taken before reading it).
-    A walk that met a symlink is never reused: a link's target can change without any of these.
-    """
-
-    def __init__(self, cache: StatCache, root: str) -> None:
-        self.cache = cache
-        self.root = root
-        self.deps: dict[str, list[int] | None] = {}
-        self.links = False
-
-    def add(self, ws_rel: str) -> None:
-        if ws_rel not in self.deps:
-            path = os.path.join(self.root, ws_rel) if ws_rel else self.root
-            self.deps[ws_rel] = self.cache.stamp(path)
-
-
 class _Engine:
     """Selection rules for one skill: compiled config lists and the ignore files above it."""
 
-    def __init__(self, ws: Workspace, skill: Skill, trace: _Trace | None = None) -> None:
+    def __init__(self, ws: Workspace, skill: Skill, trace: Trace | None = None) -> None:
         self.ws = ws
         self.skill = skill
         self.trace = trace
@@ -398,25 +374,9 @@ def select_paths(ws: Workspace, skill: Skill, cache: StatCache | None, base: str
     """:func:`select` as ``(rel, absolute path)`` strings (``base`` is ``str(skill.path)``)."""
     if cache is None:
         return _select_walk(_Engine(ws, skill))
-    ws.forget_listings()  # not used here (see _walk); do not hold them for the rest of the run
-    key = _skill_key(skill)
-    config = _config_key(ws, skill)
-    root = str(ws.root)
-    hit = _reuse(cache, cache.listing(key), config, root)
-    if hit is not None:
-        sep = base if base.endswith(os.sep) else base + os.sep  # os.path.join, minus its cost per file
-        return [(rel, sep + rel) for rel in hit]
-    trace = _Trace(cache, root)
-    found = _select_walk(_Engine(ws, skill, trace))
-    fence = cache.fence
-    fresh = (
-        fence is not None
-        and not trace.links
-        and all(v is not None and v[0] < fence and v[1] < fence for v in trace.deps.values())
-    )
-    record = {"config": config, "deps": trace.deps, "files": [rel for rel, _ in found]} if fresh else None
-    cache.record_listing(key, record)
-    return found
+    from skillsync.listing_cache import select_cached
+
+    return select_cached(ws, skill, cache, base, lambda trace: _select_walk(_Engine(ws, skill, trace)))
 
 
 def _select_walk(eng: _Engine) -> list[tuple[str, str]]:
@@ -424,63 +384,6 @@ def _select_walk(eng: _Engine) -> list[tuple[str, str]]:
     _check_names(eng, [rel for rel, _ in found])
     found.sort(key=lambda f: f[0].encode("utf-8"))
     return found
-
-
-# Bump when the walk's rules change in a way the inputs below do not show.
-_LISTING_VERSION = 1
-
-
-def _skill_key(skill: Skill) -> str:
-    return "" if skill.rel in (".", "") else skill.rel
-
-
-def _config_key(ws: Workspace, skill: Skill) -> str:
-    """Everything besides the file system that a walk's result depends on, hashed."""
-    return _hash_config(str(ws.root), str(skill.path), skill.rel, ws.config.selection)
-
-
-@functools.lru_cache(maxsize=4096)
-def _hash_config(root: str, skill_path: str, skill_rel: str, sel: SelectionConfig) -> str:
-    text = json.dumps(
-        [
-            _LISTING_VERSION,
-            root,
-            skill_path,
-            skill_rel,
-            sel.gitignore,
-            list(sel.exclude),
-            list(sel.allow),
-            BUILTIN_PATTERNS,
-            DEFAULT_DENY_PATTERNS,
-            VENV_MARKER,
-            sys.version_info[:2],  # name checks use this Python's Unicode tables
-            unicodedata.unidata_version,
-        ]
-    )
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def _reuse(cache: StatCache, stored: Any, config: str, root: str) -> list[str] | None:
-    """The stored file list if ``stored`` is well-formed and nothing it depended on changed."""
-    if type(stored) is not dict or stored.get("config") != config:
-        return None
-    deps, files = stored.get("deps"), stored.get("files")
-    if type(deps) is not dict or type(files) is not list or not deps:
-        return None
-    written = cache.written_ns
-    for rel, recorded in deps.items():
-        if type(recorded) is not list or len(recorded) != 4:
-            return None
-        path = os.path.join(root, rel) if rel else root
-        if cache.stamp(path) != recorded:
-            return None
-        # git's racy rule against the cache file's write time, a second guard behind the fence
-        if not (recorded[0] < written and recorded[1] < written):
-            return None
-    for rel in files:
-        if type(rel) is not str:
-            return None
-    return files
 
 
 def explain(ws: Workspace, skill: Skill, rel: str) -> Verdict:
