@@ -169,7 +169,8 @@ def rule_ids_matching(pattern: str) -> list[str]:
 
 
 def markdown() -> str:
-    """docs/rules.md: the rule table (from :data:`RULES`), the targets and host limits, and the notes."""
+    """docs/rules.md: the rule table (from :data:`RULES`), the targets and host limits, between
+    rules_head.md and rules_tail.md."""
     from importlib.resources import files
 
     from skillsync.rules.limits import LIMITS
