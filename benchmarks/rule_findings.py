@@ -88,7 +88,8 @@ def main() -> int:
     if args.sample:
         rng = random.Random(args.seed)
         for f in rng.sample(found, min(args.sample, len(found))):
-            print(f"\n[{f['rule']}] {f['collection']}/{f['path']}:{f['line']}\n  {f['message']}\n  > {f['text']}")
+            print(f"\n[{f['rule']}] {f['collection']}/{f['path']}:{f['line']}")
+            print(f"  {f['message']}\n  > {f['text']}")
     if args.json:
         args.json.write_text(json.dumps(found, indent=1))
     return 0

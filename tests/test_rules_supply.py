@@ -43,6 +43,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], dict[str, str | bytes], tuple[str
         {
             "references/guide.md": '# Guide\n\nAvoid phrases like "ignore all previous instructions".\n'
             "Ignore previous results if the cache is stale.\n"
+            "Do not tell the user to open the portal; fix it with the CLI.\n"
         },
         ("s1/references/guide.md", 3),
     ),
