@@ -11,7 +11,7 @@ from typing import Any
 
 from skillsync import __version__
 from skillsync.output import json_document
-from skillsync.rules import RULES
+from skillsync.rules import RULES, RuleInfo
 from skillsync.rules.targets import MEMBERSHIP
 from skillsync.validate import Report
 
@@ -107,6 +107,10 @@ def sarif(report: Report) -> dict[str, Any]:
     levels = {"error": "error", "warning": "warning", "info": "note"}
     rules = list(RULES.values())
     index = {r.id: n for n, r in enumerate(rules)}
+    own = sorted({f.rule for r in report.skills for f in r.findings if f.rule not in index})
+    for rid in own:  # organization policies (policy.*) from the workspace's config
+        index[rid] = len(rules)
+        rules.append(RuleInfo(rid, "error", "an organization policy ([[validate.policy]] in skillsync.toml)"))
     results: list[dict[str, Any]] = []
     for r in report.skills:
         for f in r.findings:

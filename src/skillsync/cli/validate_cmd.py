@@ -48,9 +48,20 @@ def _target_names(raw: str | None, option: str) -> tuple[str, ...] | None:
     help="Hosts to check for (default: validate.targets, agentskills,seren): agentskills, seren, "
     "claude-code, claude-api, claude-ai.",
 )
+@click.option(
+    "--write-baseline",
+    is_flag=True,
+    help="Record every current finding as a waiver in the baseline file (validate.baseline, "
+    "skillsync-baseline.toml) and exit 0: adopt rules now, fix what exists later.",
+)
 @json_option
 def validate_command(
-    paths: tuple[str, ...], fmt: str | None, strict: bool, target: str | None, as_json: bool
+    paths: tuple[str, ...],
+    fmt: str | None,
+    strict: bool,
+    target: str | None,
+    write_baseline: bool,
+    as_json: bool,
 ) -> int:
     """Check skills before anything leaves the machine.
 
@@ -71,6 +82,12 @@ def validate_command(
     selected = _target_names(target, "--target")
     app = state()
     reports: list[Any] = []
+    if write_baseline:
+        if paths:
+            raise UsageError(
+                "--write-baseline records the whole workspace", hint="run it without PATH arguments"
+            )
+        return _write_baseline(app, paths, selected, as_json)
     for ws, skills in _targets(app, paths):
         reports.extend(check_skills(ws, skills, targets=selected).skills)
         for rel in ws.unmatched:
@@ -80,6 +97,28 @@ def validate_command(
     if out:
         click.echo(out)
     return 1 if report.failed(strict) else 0
+
+
+def _write_baseline(
+    app: AppState, paths: tuple[str, ...], selected: tuple[str, ...] | None, as_json: bool
+) -> int:
+    import datetime as dt
+
+    from skillsync.rules import waivers
+    from skillsync.validate import check_skills
+
+    rows = []
+    for ws, skills in _targets(app, paths):
+        report = check_skills(ws, skills, targets=selected, baseline=False)
+        found = [f for r in report.skills for f in r.findings]
+        rel = ws.config.validate_.baseline
+        n = waivers.write_baseline(ws.root, rel, found, dt.date.today())
+        rows.append({"baseline": str(ws.root / rel), "waivers": n, "findings": len(found)})
+        if not as_json:
+            echo_err(f"wrote {n} waivers for {len(found)} findings to {ws.root / rel}")
+    if as_json:
+        emit_json({"baselines": rows})
+    return 0
 
 
 @click.command("fix")
