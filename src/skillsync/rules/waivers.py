@@ -40,8 +40,6 @@ class Waiver:
 
 def load(root: Path, rel: str) -> list[Waiver]:
     """The waivers in ``root/rel`` ([] when the file does not exist); ConfigError names a bad entry."""
-    import tomllib
-
     path = root / rel
     try:
         raw = path.read_bytes()
@@ -49,6 +47,8 @@ def load(root: Path, rel: str) -> list[Waiver]:
         return []
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read waivers: {exc.strerror}") from None
+    import tomllib  # only when the file exists
+
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text)
