@@ -136,15 +136,27 @@ def _invisible(f: FileInfo) -> Iterator[Finding]:
 
 
 # --- instruction override aimed at the model (SKILL.md and documents) ------------------------------
-_OVERRIDE = re.compile(
-    rb"(?i)\b(?:ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|the|your|of|these|those)\s+){0,3}"
-    rb"(?:previous|prior|above|earlier|preceding|system|safety|original)\s+"
-    rb"(?:instructions?|prompts?|rules|guidelines|directives|messages)\b"
-    rb"|\bwithout\s+(?:telling|informing|notifying|alerting)\s+the\s+user\b"
-    rb"|\bwithout\s+the\s+user(?:'s)?\s+(?:knowledge|knowing|noticing)\b"
-    rb"|\b(?:hide|conceal)\s+(?:this|it|these\s+\w{1,20}|the\s+\w{1,20})\s+from\s+the\s+user\b"
-    rb"|\b(?:developer|jailbreak|god)\s+mode\s+(?:is\s+)?(?:enabled|activated|on)\b"
-    rb"|\b(?:reveal|print|output|repeat|leak)\s+(?:your|the)\s+system\s+prompt\b"
+# (anchor, pattern that starts with it) over the lowercased text: the engine's literal-prefix search
+# finds candidates at memchr speed, and a document without an anchor costs one `in` per anchor.
+_OVERRIDE: tuple[tuple[bytes, re.Pattern[bytes]], ...] = tuple(
+    (anchor, re.compile(anchor + rest))
+    for anchors, rest in (
+        (
+            (b"ignore", b"disregard", b"forget", b"override", b"bypass"),
+            rb"\s+(?:(?:all|any|the|your|of|these|those)\s+){0,3}"
+            rb"(?:previous|prior|above|earlier|preceding|system|safety|original)\s+"
+            rb"(?:instructions?|prompts?|rules|guidelines|directives|messages)\b",
+        ),
+        (
+            (b"without",),
+            rb"\s+(?:(?:telling|informing|notifying|alerting)\s+the\s+user|the\s+user(?:'s)?\s+"
+            rb"(?:knowledge|knowing|noticing))\b",
+        ),
+        ((b"hide", b"conceal"), rb"\s+(?:this|it|these\s+\w{1,20}|the\s+\w{1,20})\s+from\s+the\s+user\b"),
+        ((b"developer", b"jailbreak", b"god"), rb"\s+mode\s+(?:is\s+)?(?:enabled|activated|on)\b"),
+        ((b"reveal", b"print", b"output", b"repeat", b"leak"), rb"\s+(?:your|the)\s+system\s+prompt\b"),
+    )
+    for anchor in anchors
 )
 
 
@@ -163,18 +175,21 @@ def _quoted(d: bytes, pos: int) -> bool:
     return before.rfind("\u201c".encode()) > before.rfind("\u201d".encode())
 
 
-_OVERRIDE_GATES = (b"gnore", b"isregard", b"orget", b"verride", b"ypass", b" user", b" mode", b"ystem prompt")
-
-
 def _override(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    if not any(g in d for g in _OVERRIDE_GATES):
-        return
-    lines, n = _Lines(d), 0
-    for m in _OVERRIDE.finditer(d):
-        if _quoted(d, m.start()):
-            continue  # quoted as an example of what not to write
-        phrase = m.group(0).decode("utf-8", "replace")
+    low = d.lower()
+    hits: list[re.Match[bytes]] = []
+    for anchor, rx in _OVERRIDE:
+        if anchor in low:
+            for m in rx.finditer(low):
+                if (m.start() == 0 or not low[m.start() - 1 : m.start()].isalnum()) and not _quoted(
+                    d, m.start()
+                ):
+                    hits.append(m)  # a word start, not quoted as an example of what not to write
+    hits.sort(key=lambda m: m.start())
+    lines = _Lines(d)
+    for m in hits[:MAX_PER_FILE]:
+        phrase = d[m.start() : m.end()].decode("utf-8", "replace")
         yield Finding(
             "supply.prompt-override",
             f.rel,
@@ -182,9 +197,6 @@ def _override(f: FileInfo) -> Iterator[Finding]:
             f"instruction-override phrase aimed at the model: '{' '.join(phrase.split())}'",
             "remove it; if it quotes an attack as an example, add 'skillsync: allow supply.prompt-override'",
         )
-        n += 1
-        if n >= MAX_PER_FILE:
-            return
 
 
 # --- download and execute ----------------------------------------------------------------------------
@@ -197,16 +209,22 @@ _SHELLS = (
 # the same command (at most 400 bytes, C-speed searches) for the curl or wget that feeds it.
 _PIPE_SHELL = re.compile(rb"\|[ \t]*" + _SHELLS)
 _PIPE_IEX = re.compile(rb"\|[ \t]*(?:iex|Invoke-Expression)\b")
-_FETCH_EXEC = re.compile(
-    rb"\b(?:iex|Invoke-Expression)\s*\(?\s*\(?\s*"
-    rb"(?:New-Object\s+(?:System\.)?Net\.WebClient\)?\s*\.DownloadString|iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b"
-    rb"|<\(\s*(?:curl|wget)\b"
-    rb"|\b(?:ba|z)?sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b"
-    rb"|\b(?:exec|eval)\s*\(\s*(?:requests\.get|urlopen|urllib\.request\.urlopen|httpx\.get)\s*\("
-    rb"|\b(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\("
+# (literals that must all be present, pattern): rare literals gate each pattern.
+_FETCH_EXEC: tuple[tuple[tuple[bytes, ...], re.Pattern[bytes]], ...] = (
+    (
+        (b"DownloadString",),
+        re.compile(
+            rb"(?i:iex|Invoke-Expression)\s*\(?\s*\(?\s*New-Object\s+(?:System\.)?Net\.WebClient\)?\s*\.DownloadString"
+        ),
+    ),
+    ((b"iex",), re.compile(rb"iex\s*\(?\s*\(?\s*(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b")),
+    ((b"<(",), re.compile(rb"<\(\s*(?:curl|wget)\b")),
+    ((b"$(", b"sh -c"), re.compile(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
+    ((b"exec", b"requests.get("), re.compile(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
+    ((b"urlopen(",), re.compile(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
+    ((b"await", b"fetch("), re.compile(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\(")),
 )
 _ADDRESS = re.compile(rb"://|\$|\w\.[A-Za-z]{2,}")
-_FETCH_GATES = (b"iwr", b"irm", b"Invoke-", b"iex", b"exec", b"eval", b"Function", b"<(", b"-c")
 _PS_FETCHERS = (b"iwr", b"irm", b"Invoke-WebRequest", b"Invoke-RestMethod")
 
 
@@ -244,8 +262,9 @@ def _download_exec(f: FileInfo) -> Iterator[Finding]:
                     hits.append(at)
                     if len(hits) >= 2 * MAX_PER_FILE:
                         break
-    if any(g in d for g in _FETCH_GATES):
-        hits.extend(m.start() for m in itertools.islice(_FETCH_EXEC.finditer(d), MAX_PER_FILE))
+    for needs, rx in _FETCH_EXEC:
+        if all(n in d for n in needs):
+            hits.extend(m.start() for m in itertools.islice(rx.finditer(d), MAX_PER_FILE))
     lines = _Lines(d)
     for pos in sorted(set(hits))[:MAX_PER_FILE]:
         yield Finding(
@@ -269,7 +288,26 @@ _DECODE_EXEC = re.compile(
     + rb"|\b(?:xxd\s+-r\s+-p|xxd\s+-p\s+-r)\b[^\n|]{0,200}\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b"
     + rb"|(?i:\bpowershell(?:\.exe)?\s+(?:-\w+\s+){0,4}-e(?:nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,})"
 )
-_DECODE_GATES = (b"exec", b"eval", b"Function", b"compile", b"base64", b"xxd", b"owershell", b"OWERSHELL")
+_DECODER_WORDS = (
+    b"decode",
+    b"fromhex",
+    b"unhexlify",
+    b"a2b_",
+    b"decompress",
+    b"marshal.loads",
+    b"atob",
+    b"Buffer.from",
+)
+_RUNNERS = (b"exec", b"eval", b"Function", b"compile")
+_SHELL_DECODE = (
+    b"base64 -d",
+    b"base64 --decode",
+    b"base64 -D",
+    b"xxd -r",
+    b"xxd -p",
+    b"owershell",
+    b"OWERSHELL",
+)
 # Two steps: `x = base64.b64decode(...)` then `exec(x)` in the same file.
 _DECODED_NAME = re.compile(rb"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}" + _DECODERS)
 
@@ -280,11 +318,12 @@ _PLACEHOLDER = re.compile(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\
 
 def _decode_exec(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    if not any(g in d for g in _DECODE_GATES):
+    code = any(w in d for w in _DECODER_WORDS) and any(r in d for r in _RUNNERS)
+    if not code and not any(w in d for w in _SHELL_DECODE):
         return
     lines = _Lines(d)
     hits = [m.start() for m in _DECODE_EXEC.finditer(d) if not _PLACEHOLDER.match(d, m.end())]
-    if b"exec" in d or b"eval" in d:
+    if code and (b"exec" in d or b"eval" in d):
         names = {m.group(1) for m in _DECODED_NAME.finditer(d)}
         for name in sorted(names)[:MAX_PER_FILE]:
             call = re.compile(rb"\b(?:exec|eval)\s*\(\s*" + re.escape(name) + rb"\b")
@@ -300,25 +339,36 @@ def _decode_exec(f: FileInfo) -> Iterator[Finding]:
 
 
 # --- credentials or sensitive files read, together with a network call (scripts) ------------------
-_SENSITIVE = re.compile(
-    rb"~/\.ssh\b|\$HOME/\.ssh\b|\.ssh/(?:id_\w+|authorized_keys|known_hosts)|[\"']\.ssh[\"']"
-    rb"|~/\.aws\b|\$HOME/\.aws\b|\.aws/credentials|[\"']\.aws[\"']"
-    rb"|~/\.netrc\b|\.git-credentials\b|~/\.gnupg\b|Library/Keychains\b"
-    rb"|~/\.env\b|\$HOME/\.env\b|home\(\)\s*/\s*[\"']\.env[\"']"
-    rb"|(?:Chrome|Chromium|Edge|Brave-Browser|Opera)[^\n]{0,100}(?:Login Data|Cookies|Local State|Web Data)\b"
-    rb"|logins\.json\b|key4\.db\b|cookies\.sqlite\b"
-)
-_SENSITIVE_GATES = (
-    b".ssh",
-    b".aws",
-    b".netrc",
-    b"credentials",
-    b".gnupg",
-    b"Keychains",
-    b".env",
-    b"Login Data",
-)
-_SENSITIVE_GATES2 = (b"logins.json", b"key4.db", b"cookies.sqlite", b"Cookies", b"Local State", b"Web Data")
+# Literal traces of a credential or sensitive file; browser stores count after a browser's name on
+# the same line, the user's .env after "home". First found (C-speed `find` per token) is reported.
+_SENSITIVE = (
+    b"~/.ssh", b"$HOME/.ssh", b".ssh/id_", b".ssh/authorized_keys", b"'.ssh'", b'".ssh"',
+    b"~/.aws", b"$HOME/.aws", b".aws/credentials", b"'.aws'", b'".aws"',
+    b"~/.netrc", b".git-credentials", b"~/.gnupg", b"Library/Keychains", b"~/.env", b"$HOME/.env",
+    b"logins.json", b"key4.db", b"cookies.sqlite",
+)  # fmt: skip
+_BROWSER_FILES = (b"Login Data", b"Cookies", b"Local State", b"Web Data")
+_BROWSERS = (b"Chrome", b"Chromium", b"Edge", b"Brave", b"Opera", b"Vivaldi", b"chrome", b"chromium")
+_HOME_ENV = (b"'.env'", b'".env"')
+
+
+def _sensitive(d: bytes) -> tuple[int, bytes] | None:
+    """(offset, what) of the first credential or sensitive file named in ``d``."""
+    found = [(p, t) for t in _SENSITIVE if (p := d.find(t)) >= 0]
+    for t in _BROWSER_FILES:
+        p = d.find(t)
+        while p >= 0 and len(found) < 50:
+            if any(b in _line_prefix(d, p, 200) for b in _BROWSERS):
+                found.append((p, t))
+                break
+            p = d.find(t, p + 1)
+    for t in _HOME_ENV:
+        p = d.find(t)
+        if p >= 0 and b"home" in _line_prefix(d, p, 100).lower():
+            found.append((p, t))
+    return min(found) if found else None
+
+
 # Literal traces of a network call; the first one found (C-speed `find` per token) gives the line.
 _NETWORK = (
     b"requests.get(", b"requests.post(", b"requests.put(", b"requests.patch(", b"requests.request(",
@@ -335,20 +385,19 @@ def _network_line(d: bytes) -> int | None:
 
 def _credential_exfil(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    if not any(g in d for g in _SENSITIVE_GATES) and not any(g in d for g in _SENSITIVE_GATES2):
-        return
-    m = _SENSITIVE.search(d)
-    if m is None:
+    hit = _sensitive(d)
+    if hit is None:
         return
     net = _network_line(d)
     if net is None:
         return
-    what = m.group(0).decode("utf-8", "replace").strip("\"'")
+    pos, what = hit
     yield Finding(
         "supply.credential-exfil",
         f.rel,
-        d.count(b"\n", 0, m.start()) + 1,
-        f"reads a credential or sensitive file ({what}) and makes a network call (line {net})",
+        d.count(b"\n", 0, pos) + 1,
+        f"reads a credential or sensitive file ({what.decode().strip(chr(39) + chr(34))}) "
+        f"and makes a network call (line {net})",
         "read only what the skill needs, from an environment variable the user sets for it",
     )
 
@@ -403,6 +452,12 @@ _INSTALL = re.compile(
     rb"|\bgo\s+install\b([^\n;&|#`\"')]{0,300})"
 )
 _INSTALL_GATES = (b"install", b" add ")
+_INSTALLERS = (b"pip", b"npm", b"yarn", b"pnpm", b"bun", b"gem", b"go install")
+_LISTED = tuple(
+    q + t + q
+    for t in (b"pip", b"pip3", b"npm", b"pnpm", b"yarn", b"bun", b"gem", b"go")
+    for q in (b"'", b'"')
+)
 _PIN = re.compile(rb"==|===|@\d|@v\d|@sha256:|@[0-9a-f]{7,40}\b")
 
 
@@ -469,7 +524,7 @@ def _runs_here(f: FileInfo, d: bytes, pos: int) -> bool:
 
 def _unpinned(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    if not any(g in d for g in _INSTALL_GATES):
+    if not any(g in d for g in _INSTALL_GATES) or not any(t in d for t in _INSTALLERS):
         return
     lines = _Lines(d)
     hits: list[tuple[int, list[str]]] = []
@@ -480,7 +535,7 @@ def _unpinned(f: FileInfo) -> Iterator[Finding]:
         names = _unpinned_args(m.group(idx), m.group(0).split()[0])
         if names:
             hits.append((m.start(), names))
-    if b"install" in d or b"add" in d:
+    if any(t in d for t in _LISTED):
         for m in _LIST_INSTALL.finditer(d):
             args = b" ".join(a.strip().strip(b",").strip().strip(b"\"'") for a in m.group(2).split(b","))
             names = _unpinned_args(args, m.group(1))
