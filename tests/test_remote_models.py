@@ -20,6 +20,13 @@ CONTRACT_PATH = Path("/work/shared/seren-openapi-subset.json")
 _LOCAL_COPY = Path(__file__).parents[1] / "src" / "skillsync" / "emulator" / "openapi.json"
 CONTRACT: dict[str, Any] = json.loads((CONTRACT_PATH if CONTRACT_PATH.exists() else _LOCAL_COPY).read_text())
 SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]
+# Schemas the contract only has inline, inside a DataResponse wrapper (the analytics ones).
+for _wrapper in [n for n in SCHEMAS if n.startswith("DataResponse_")]:
+    _inner = SCHEMAS[_wrapper]["properties"]["data"]
+    _inner = _inner.get("items", _inner)
+    _name = _wrapper.removeprefix("DataResponse_").removeprefix("Vec_")
+    if "$ref" not in _inner and _name not in SCHEMAS:
+        SCHEMAS[_name] = _inner
 
 MODELS: dict[str, type[BaseModel]] = {
     name: obj
@@ -49,6 +56,9 @@ REQUIRED_MODELS = {
     "PublisherResponse",
     "PublisherEarningsResponse",
     "PublisherPayoutResponse",
+    "RevenueMetrics",
+    "RevenueByDay",
+    "TopAgent",
 }
 
 PRIMITIVES = {"string": str, "integer": int, "boolean": bool, "number": float}
