@@ -60,6 +60,22 @@ def usage_totals(conn: sqlite3.Connection, publisher_id: str) -> dict[str, tuple
     return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
 
+def publisher_totals(conn: sqlite3.Connection, publisher_id: str) -> dict[str, int] | None:
+    """The publisher document's traffic counters, from usage (None when nothing was recorded)."""
+    row = conn.execute(
+        "SELECT COUNT(*), SUM(revenue_atomic), SUM(query_count), COUNT(DISTINCT agent_wallet) FROM usage "
+        "WHERE publisher_id = ?",
+        (publisher_id,),
+    ).fetchone()
+    if not row[0]:
+        return None
+    return {
+        "total_revenue_atomic": int(row[1]),
+        "total_queries": int(row[2]),
+        "unique_agents_served": int(row[3]),
+    }
+
+
 def _window(conn: sqlite3.Connection, publisher_id: str, start: date, end: date) -> tuple[int, int, int]:
     row = conn.execute(
         "SELECT COALESCE(SUM(revenue_atomic), 0), COALESCE(SUM(query_count), 0), "

@@ -101,6 +101,7 @@ def publisher_doc(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         "SELECT doc FROM pricing WHERE publisher_id = ? ORDER BY asset_id", (row["id"],)
     ).fetchall()
     doc["pricing"] = [json.loads(p["doc"]) for p in pricing] or None
+    doc.update(analytics.publisher_totals(conn, row["id"]) or {})
     return doc
 
 

@@ -1,0 +1,214 @@
+"""``skillsync mirror``: thin click wrappers over skillsync.mirror (parse, call, render)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from skillsync.cli.common import echo_err, emit_json, json_option, state
+from skillsync.cli.remote_opts import REMOTE_HELP
+from skillsync.errors import ExitCode
+
+DB_HELP = "Mirror file [default: .skillsync/mirror.sqlite3 in the workspace]."
+KIND_NAMES = (
+    "orgs",
+    "members",
+    "invites",
+    "policy",
+    "publishers",
+    "earnings",
+    "payouts",
+    "revenue",
+    "skills",
+)
+
+
+def _db(db: Path | None) -> Path:
+    from skillsync.mirror.pull import default_db
+
+    return db if db is not None else default_db(state().workspace())
+
+
+def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None, help=DB_HELP
+    )(f)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("\n", " ")
+
+
+def render_table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing when piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=1, label="mirror pull", file=sys.stderr, show_pos=True) as bar:
+
+        def update(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        yield update
+
+
+@click.group("mirror")
+def mirror_command() -> None:
+    """A read-only mirror of organization and publisher state in SQLite, and offline views of it.
+
+    `mirror pull` takes a snapshot (GET requests only); `show`, `diff`, `sql`, `snapshots`,
+    `report` read the file with no network. See docs/mirror.md.
+    """
+
+
+@mirror_command.command("pull")
+@click.option(
+    "--org", "orgs", multiple=True, metavar="ORG", help="Organization id or slug (repeat); default: all."
+)
+@db_option
+@click.option("--remote", "remote", default=None, metavar="NAME", help=REMOTE_HELP)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Requests in flight at most.",
+)
+@json_option
+def pull_command(
+    orgs: tuple[str, ...], db: Path | None, remote: str | None, concurrency: int, as_json: bool
+) -> int:
+    """Take a snapshot: organizations, members, invites, chat policy, publishers (detail, earnings,
+    every payout, revenue, revenue by day, top agents) and custom skills (archived too) with their
+    revisions.
+
+    A 403 or 404 on one resource is recorded in the snapshot and reported (exit 0); other remote
+    errors exit 3 with nothing written. The snapshot is written in one transaction.
+    """
+    from skillsync.mirror.pull import PullOptions, pull_mirror
+
+    ws = state().workspace()
+    options = PullOptions(db=_db(db), remote=remote, orgs=orgs, concurrency=concurrency)
+    with _progress() as progress:
+        result = asyncio.run(pull_mirror(ws, options, on_progress=progress))
+    if as_json:
+        emit_json(result.to_json())
+        return 0
+    total = sum(result.counts.values())
+    click.echo(
+        f"snapshot {result.snapshot_id}: {total} records from {len(result.orgs)} organization(s) "
+        f"({', '.join(result.orgs) or 'none'}) in {result.requests} requests, {result.seconds:.1f}s "
+        f"-> {result.db}"
+    )
+    for name, count in result.counts.items():
+        click.echo(f"  {name:<14} {count}")
+    for f in result.failures:
+        echo_err(f"skipped {f.resource} {f.target}: HTTP {f.status}: {f.message}")
+    return 0
+
+
+@mirror_command.command("show")
+@click.argument("kind", type=click.Choice(KIND_NAMES))
+@click.option(
+    "--org", "orgs", multiple=True, metavar="ORG", help="Only this organization (id or slug; repeat)."
+)
+@click.option(
+    "--snapshot",
+    default=None,
+    metavar="ID",
+    help="Snapshot id, latest, previous or latest~N [default: latest].",
+)
+@db_option
+@json_option
+def show_command(
+    kind: str, orgs: tuple[str, ...], snapshot: str | None, db: Path | None, as_json: bool
+) -> int:
+    """Print one table of a snapshot (offline). Money is shown in dollars (USDC: 6 decimals, exact)."""
+    from skillsync.mirror.show import show
+
+    result = show(_db(db), kind, snapshot=snapshot, orgs=orgs)
+    if as_json:
+        emit_json(result.to_json())
+    elif result.rows:
+        render_table(result.columns, result.rows)
+    else:
+        echo_err(f"no {kind} in snapshot {result.snapshot.id}")
+    return 0
+
+
+@mirror_command.command("snapshots")
+@db_option
+@json_option
+def snapshots_command(db: Path | None, as_json: bool) -> int:
+    """List the snapshots (pulls) in the mirror file, oldest first."""
+    from skillsync.mirror.schema import open_mirror
+    from skillsync.mirror.snapshots import list_snapshots
+
+    conn = open_mirror(_db(db), readonly=True)
+    try:
+        snaps = list_snapshots(conn)
+    finally:
+        conn.close()
+    if as_json:
+        emit_json({"snapshots": [s.to_json() for s in snaps]})
+        return 0
+    rows = [
+        {
+            "id": s.id,
+            "finished_at": s.finished_at,
+            "remote": s.remote,
+            "orgs": ",".join(s.orgs),
+            "records": sum(s.counts.values()),
+            "failures": len(s.failures),
+            "requests": s.requests,
+        }
+        for s in snaps
+    ]
+    if rows:
+        render_table(("id", "finished_at", "remote", "orgs", "records", "failures", "requests"), rows)
+    else:
+        echo_err("no snapshots yet: run 'skillsync mirror pull'")
+    return 0
+
+
+@mirror_command.command("prune")
+@click.option(
+    "--keep", type=click.IntRange(1), required=True, metavar="N", help="Snapshots to keep (the newest)."
+)
+@db_option
+@json_option
+def prune_command(keep: int, db: Path | None, as_json: bool) -> int:
+    """Delete all but the newest N snapshots."""
+    from skillsync.mirror.snapshots import prune
+
+    deleted = prune(_db(db), keep)
+    if as_json:
+        emit_json({"deleted": deleted, "kept": keep})
+    else:
+        click.echo(
+            f"deleted {len(deleted)} snapshot(s)" + (f": {', '.join(map(str, deleted))}" if deleted else "")
+        )
+    return 0
+
+
+__all__ = ["ExitCode", "mirror_command"]
