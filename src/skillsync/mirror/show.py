@@ -189,7 +189,8 @@ def show(db: Path, kind: str, *, snapshot: str | None = None, orgs: tuple[str, .
     conn = open_mirror(db, readonly=True)
     try:
         snap = resolve(conn, snapshot)
-        sql, params = spec.sql, [snap.id]
+        sql = spec.sql
+        params: list[Any] = [snap.id]
         ids = org_filter(conn, snap.id, orgs)
         if ids:
             sql += f" AND o.id IN ({', '.join('?' * len(ids))})"
