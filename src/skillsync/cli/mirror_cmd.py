@@ -211,4 +211,61 @@ def prune_command(keep: int, db: Path | None, as_json: bool) -> int:
     return 0
 
 
+@mirror_command.command("diff")
+@click.option(
+    "--from",
+    "before",
+    default=None,
+    metavar="SNAPSHOT",
+    help="Older snapshot [default: the one before --to].",
+)
+@click.option("--to", "after", default=None, metavar="SNAPSHOT", help="Newer snapshot [default: latest].")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when something changed (like git diff --exit-code).")
+@db_option
+@json_option
+def diff_command(
+    before: str | None, after: str | None, exit_code: bool, db: Path | None, as_json: bool
+) -> int:
+    """What changed between two snapshots (default: the last two): members, invites, policy,
+    publishers field by field, payouts, earnings and revenue deltas, skills and revisions.
+
+    SNAPSHOT is an id, latest, previous or latest~N.
+    """
+    from skillsync.mirror.diff import diff
+
+    result = diff(_db(db), before=before, after=after)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        echo_err(
+            f"snapshot {result.before.id} ({result.before.finished_at}) -> {result.after.id} "
+            f"({result.after.finished_at})"
+        )
+        for change in result.changes:
+            click.echo(change.text())
+        if not result.changes:
+            echo_err("no changes")
+    return ExitCode.FINDINGS if exit_code and result.changes else 0
+
+
+@mirror_command.command("sql")
+@click.argument("statement")
+@db_option
+@json_option
+def sql_command(statement: str, db: Path | None, as_json: bool) -> int:
+    """Run one read-only SQL statement against the mirror and print the rows.
+
+    The connection is read-only: a write statement (INSERT, UPDATE, DELETE, CREATE, ATTACH, ...) is
+    refused with exit 2. Tables: snapshots, failures and one per resource (see docs/mirror.md).
+    """
+    from skillsync.mirror.query import run_sql
+
+    result = run_sql(_db(db), statement)
+    if as_json:
+        emit_json(result.to_json())
+    elif result.columns:
+        render_table(tuple(result.columns), [dict(zip(result.columns, r, strict=True)) for r in result.rows])
+    return 0
+
+
 __all__ = ["ExitCode", "mirror_command"]
