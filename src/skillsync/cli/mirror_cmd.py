@@ -268,4 +268,41 @@ def sql_command(statement: str, db: Path | None, as_json: bool) -> int:
     return 0
 
 
+@mirror_command.command("report")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the page here [default: stdout].",
+)
+@click.option("--snapshot", default=None, metavar="ID", help="Snapshot to report [default: latest].")
+@db_option
+@json_option
+def report_command(output: Path | None, snapshot: str | None, db: Path | None, as_json: bool) -> int:
+    """Write one self-contained HTML page (no scripts, no network) with the snapshot's tables and
+    inline-SVG charts: revenue by day, earnings over snapshots per publisher, payouts over time,
+    members and skills counts over time."""
+    from skillsync.atomic import atomic_write_text
+    from skillsync.errors import LocalError
+    from skillsync.mirror.report import render
+
+    page = render(_db(db), snapshot=snapshot)
+    if output is None:
+        if as_json:
+            emit_json({"html": page})
+        else:
+            click.echo(page, nl=False)
+        return 0
+    try:
+        atomic_write_text(output, page)
+    except OSError as exc:
+        raise LocalError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
+    if as_json:
+        emit_json({"output": str(output), "bytes": len(page.encode())})
+    else:
+        echo_err(f"wrote {output}")
+    return 0
+
+
 __all__ = ["ExitCode", "mirror_command"]
