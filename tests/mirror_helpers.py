@@ -34,7 +34,12 @@ def publisher(slug: str, *, payouts: int = 3, usage_days: int = 5) -> dict[str, 
             for i in range(payouts)
         ],
         "usage": [
-            {"days_ago": d, "agent_wallet": wallet(100 + d % 3), "revenue_atomic": 250_000 * (d + 1), "query_count": d + 1}
+            {
+                "days_ago": d,
+                "agent_wallet": wallet(100 + d % 3),
+                "revenue_atomic": 250_000 * (d + 1),
+                "query_count": d + 1,
+            }
             for d in range(usage_days)
         ],
     }

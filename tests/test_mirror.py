@@ -37,7 +37,11 @@ def registry(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[R
             org = c.get("/organizations").json()["data"]
             org_id = next(o["id"] for o in org if o["slug"] == "mirror-org")
             base = f"/organizations/{org_id}/custom-skills"
-            alpha = {"slug": "alpha", "display_name": "Alpha", "initial_revision": {"files": files(), "publish": True}}
+            alpha = {
+                "slug": "alpha",
+                "display_name": "Alpha",
+                "initial_revision": {"files": files(), "publish": True},
+            }
             beta = {"slug": "beta", "display_name": "Beta", "initial_revision": {"files": files()}}
             for body in (alpha, beta):
                 made = c.post(base, json=body)
@@ -90,7 +94,11 @@ def test_full_pull_is_get_only_pages_every_payout_and_shows_money(
     assert "$3.75" in text and "small-pub" in text
 
     skills = {r["slug"]: r for r in _json(cli("mirror", "show", "skills", "--json"))["rows"]}
-    assert (skills["alpha"]["published"], skills["beta"]["published"], skills["beta"]["latest"]) == (1, None, 1)
+    assert (skills["alpha"]["published"], skills["beta"]["published"], skills["beta"]["latest"]) == (
+        1,
+        None,
+        1,
+    )
     revenue = _json(cli("mirror", "show", "revenue", "--org", "mirror-org", "--json"))["rows"]
     assert {r["publisher"] for r in revenue} == {"big-pub", "small-pub"}
 
@@ -114,15 +122,23 @@ def test_member_removed_and_invite_accepted_between_pulls_show_in_diff(
     reg = sqlite3.connect(registry[2])
     with reg:
         reg.execute("UPDATE invites SET accepted_at = '2026-06-01T00:00:00Z' WHERE email = 'new@example.com'")
-        reg.execute("DELETE FROM members WHERE user_id = (SELECT id FROM users WHERE email = 'gone@example.com')")
-        reg.execute("UPDATE members SET role = 'viewer' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@example.com')")
+        reg.execute(
+            "DELETE FROM members WHERE user_id = (SELECT id FROM users WHERE email = 'gone@example.com')"
+        )
+        reg.execute(
+            "UPDATE members SET role = 'viewer' "
+            "WHERE user_id = (SELECT id FROM users WHERE email = 'admin@example.com')"
+        )
     reg.close()
     with client(registry[1], TOKEN) as c:
         org_id = next(o["id"] for o in c.get("/organizations").json()["data"] if o["slug"] == "mirror-org")
         pubs = c.get(f"/organizations/{org_id}/publishers").json()["data"]
         small = next(p for p in pubs if p["slug"] == "small-pub")
         asset = small["accepted_assets"][0]["id"]
-        r = c.post(f"/organizations/{org_id}/publishers/{small['id']}/payouts", json={"asset_id": asset, "amount_atomic": 5})
+        r = c.post(
+            f"/organizations/{org_id}/publishers/{small['id']}/payouts",
+            json={"asset_id": asset, "amount_atomic": 5},
+        )
         assert r.status_code == 201, r.text
         new_payout = r.json()["data"]["id"]
     _ok(cli("mirror", "pull"))
@@ -134,7 +150,9 @@ def test_member_removed_and_invite_accepted_between_pulls_show_in_diff(
     assert ("members", "role", "admin@example.com") in seen
     assert ("invites", "accepted", "new@example.com") in seen
     assert ("payouts", "new", f"small-pub/{new_payout}") in seen
-    pending = [c for c in changes["changes"] if c["kind"] == "earnings" and c["field"] == "pending_payout_atomic"]
+    pending = [
+        c for c in changes["changes"] if c["kind"] == "earnings" and c["field"] == "pending_payout_atomic"
+    ]
     assert [(c["key"], c["to"] - c["from"]) for c in pending] == [("small-pub/USDC", 5)]
     assert not [c for c in changes["changes"] if c["kind"] in ("skills", "publishers", "policy")]
     same = _json(cli("mirror", "diff", "--from", "2", "--to", "latest", "--json"))
@@ -144,7 +162,9 @@ def test_member_removed_and_invite_accepted_between_pulls_show_in_diff(
 def test_a_403_on_one_publisher_is_recorded_not_fatal(cli: Cli, registry: tuple[Recorder, str, Path]) -> None:
     with client(registry[1], TOKEN) as c:
         org_id = next(o["id"] for o in c.get("/organizations").json()["data"] if o["slug"] == "mirror-org")
-        small = next(p for p in c.get(f"/organizations/{org_id}/publishers").json()["data"] if p["slug"] == "small-pub")
+        small = next(
+            p for p in c.get(f"/organizations/{org_id}/publishers").json()["data"] if p["slug"] == "small-pub"
+        )
     base = f"/organizations/{org_id}/publishers/{small['id']}"
     registry[0].app.state.faults = [  # type: ignore[attr-defined]
         Fault(route=f"GET {base}", status=403),
@@ -160,13 +180,20 @@ def test_a_403_on_one_publisher_is_recorded_not_fatal(cli: Cli, registry: tuple[
     earnings = _json(cli("mirror", "show", "earnings", "--json"))["rows"]
     assert [r["publisher"] for r in earnings] == ["big-pub"]  # the other publisher is complete
     assert len(_json(cli("mirror", "show", "publishers", "--json"))["rows"]) == 2  # listed anyway
-    failures = _json(cli("mirror", "sql", "SELECT resource, status FROM failures ORDER BY resource", "--json"))
-    assert failures["rows"] == [{"resource": "earnings", "status": 403}, {"resource": "publishers", "status": 403}]
+    failures = _json(
+        cli("mirror", "sql", "SELECT resource, status FROM failures ORDER BY resource", "--json")
+    )
+    assert failures["rows"] == [
+        {"resource": "earnings", "status": 403},
+        {"resource": "publishers", "status": 403},
+    ]
     snap = _json(cli("mirror", "snapshots", "--json"))["snapshots"][0]
     assert len(snap["failures"]) == 2
 
 
-def test_a_500_stops_the_pull_with_exit_3_and_writes_nothing(cli: Cli, registry: tuple[Recorder, str, Path]) -> None:
+def test_a_500_stops_the_pull_with_exit_3_and_writes_nothing(
+    cli: Cli, registry: tuple[Recorder, str, Path]
+) -> None:
     registry[0].app.state.faults = [Fault(route="GET /organizations/{id}/invites", status=500)]  # type: ignore[attr-defined]
     result = cli("mirror", "pull")
     assert result.exit_code == 3, result.output
@@ -176,7 +203,9 @@ def test_a_500_stops_the_pull_with_exit_3_and_writes_nothing(cli: Cli, registry:
 def test_sql_is_read_only_and_prune_keeps_the_newest(cli: Cli) -> None:
     for _ in range(3):
         _ok(cli("mirror", "pull"))
-    rows = _json(cli("mirror", "sql", "SELECT COUNT(*) AS n FROM payouts WHERE snapshot_id = 3", "--json"))["rows"]
+    rows = _json(cli("mirror", "sql", "SELECT COUNT(*) AS n FROM payouts WHERE snapshot_id = 3", "--json"))[
+        "rows"
+    ]
     assert rows == [{"n": 123}]
     for statement in (
         "DELETE FROM payouts",
