@@ -72,7 +72,14 @@ def _progress() -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
-@click.group("mirror")
+class _InOrder(click.Group):
+    """Subcommands listed in the order they are defined (pull first), not alphabetically."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group("mirror", cls=_InOrder)
 def mirror_command() -> None:
     """A read-only mirror of organization and publisher state in SQLite, and offline views of it.
 
