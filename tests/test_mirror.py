@@ -308,3 +308,21 @@ def test_reader_fetches_remaining_payout_pages_when_payouts_arrive_meanwhile(tmp
         got = asyncio.run(go())
     ids = [p["id"] for p in got]
     assert len(ids) == len(set(ids)) and len(ids) >= 250
+
+
+def test_an_older_file_is_refused_by_readers_and_upgraded_in_place_by_pull(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skillsync.mirror import schema
+
+    _ok(cli("mirror", "pull"))
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, "CREATE TABLE later (a INTEGER);\n"))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    old = cli("mirror", "show", "orgs")
+    assert old.exit_code == 4 and "run 'skillsync mirror pull' once to upgrade" in old.stderr, old.output
+    _ok(cli("mirror", "pull"))
+    db = cli.cwd / ".skillsync" / "mirror.sqlite3"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+        assert conn.execute("SELECT COUNT(*) FROM later").fetchone()[0] == 0
+    assert [s["id"] for s in _json(cli("mirror", "snapshots", "--json"))["snapshots"]] == [1, 2]
