@@ -70,8 +70,11 @@ def test_full_pull_is_get_only_pages_every_payout_and_shows_money(
     cli: Cli, registry: tuple[Recorder, str, Path]
 ) -> None:
     rec = registry[0]
-    out = _json(cli("mirror", "pull", "--json"))
+    pulled = cli("mirror", "pull", "--json")
+    out = _json(pulled)
     assert out["failures"] == [] and out["snapshot"] == 1
+    # the remote is named; no progress bar when stderr is not a terminal
+    assert pulled.stderr.splitlines() == [f"remote: reg ({registry[1]})"], pulled.stderr
     assert rec.requests and {m for m, _ in rec.requests} == {"GET"}, set(rec.requests)
     assert out["requests"] == len(rec.requests)
     payout_pages = [p for m, p in rec.requests if p.endswith("/payouts")]
@@ -176,7 +179,7 @@ def test_a_403_on_one_publisher_is_recorded_not_fatal(cli: Cli, registry: tuple[
         ("publishers", small["id"], 403),
         ("earnings", small["id"], 403),
     }
-    assert "HTTP 403" in result.stderr or out["failures"]
+    assert f"skipped earnings {small['id']}: HTTP 403" in result.stderr, result.stderr
     earnings = _json(cli("mirror", "show", "earnings", "--json"))["rows"]
     assert [r["publisher"] for r in earnings] == ["big-pub"]  # the other publisher is complete
     assert len(_json(cli("mirror", "show", "publishers", "--json"))["rows"]) == 2  # listed anyway

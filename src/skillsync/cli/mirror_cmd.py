@@ -117,7 +117,13 @@ def pull_command(
     ws = state().workspace()
     options = PullOptions(db=_db(db), remote=remote, orgs=orgs, concurrency=concurrency)
     with _progress() as progress:
-        result = asyncio.run(pull_mirror(ws, options, on_progress=progress))
+        result = asyncio.run(
+            pull_mirror(
+                ws, options, on_progress=progress, on_remote=lambda shown: echo_err(f"remote: {shown}")
+            )
+        )
+    for f in result.failures:  # on stderr in both modes: stdout stays one JSON document
+        echo_err(f"skipped {f.resource} {f.target}: HTTP {f.status}: {f.message}")
     if as_json:
         emit_json(result.to_json())
         return 0
@@ -129,8 +135,6 @@ def pull_command(
     )
     for name, count in result.counts.items():
         click.echo(f"  {name:<14} {count}")
-    for f in result.failures:
-        echo_err(f"skipped {f.resource} {f.target}: HTTP {f.status}: {f.message}")
     return 0
 
 

@@ -111,7 +111,10 @@ def pick_orgs(orgs: list[Record], wanted: tuple[str, ...], remote: str) -> list[
         return orgs
     chosen = []
     for spec in wanted:
-        match = next((o for o in orgs if spec in (o.get("id"), o.get("slug"))), None)
+        if spec == "default":  # as the API reads it: the caller's personal organization
+            match = next((o for o in orgs if o.get("is_personal")), None)
+        else:
+            match = next((o for o in orgs if spec in (o.get("id"), o.get("slug"))), None)
         if match is None:
             listing = ", ".join(f"{o.get('slug')} ({o.get('id')})" for o in orgs) or "none"
             raise UsageError(f"{remote}: no organization '{spec}'; available: {listing}")
@@ -243,13 +246,21 @@ def _write(
 
 
 async def pull_mirror(
-    ws: Workspace, options: PullOptions, *, on_progress: Callable[[int, int], None] | None = None
+    ws: Workspace,
+    options: PullOptions,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_remote: Callable[[str], None] | None = None,
 ) -> PullResult:
-    """Pull every selected organization into a new snapshot of ``options.db``."""
+    """Pull every selected organization into a new snapshot of ``options.db``.
+
+    ``on_remote`` gets how messages name the remote, before the first request."""
     from skillsync.remote.remotes import make_client, resolve_remote
 
     open_mirror(options.db).close()  # a foreign or newer file is refused before any request
     resolved = resolve_remote(ws.config, options.remote)
+    if on_remote is not None:
+        on_remote(resolved.display())
     t0 = time.perf_counter()
     started = now_iso()
     async with make_client(resolved, ws.state_dir) as client:
