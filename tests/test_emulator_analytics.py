@@ -64,32 +64,31 @@ def test_analytics_routes_are_derived_from_seeded_usage(alice: httpx.Client) -> 
     assert len(alice.get(base + "/analytics/top-agents", params={"limit": 1}).json()["data"]) == 1
 
 
-def test_earnings_left_out_of_the_seed_are_derived(tmp_path: Path) -> None:
-    seed = {
-        "users": [{"email": "a@example.com", "token": "tok"}],
-        "organizations": [
-            {
-                "name": "Org",
-                "slug": "org",
-                "owner": "a@example.com",
-                "publishers": [
-                    {
-                        "name": "P",
-                        "slug": "p-one",
-                        "wallet_address": "0x1234567890123456789012345678901234567890",
-                        "wallet_network_id": "base",
-                        "publisher_category": "database",
-                        "usage": [{"days_ago": 2, "agent_wallet": "0xa", "revenue_atomic": 9_000_000}],
-                        "payouts": [
-                            {"amount_atomic": 1_000_000, "status": "completed"},
-                            {"amount_atomic": 500_000, "status": "queued"},
-                            {"amount_atomic": 700_000, "status": "failed"},
-                        ],
-                    }
-                ],
-            }
-        ],
+def _one_publisher(**extra: Any) -> dict[str, Any]:
+    """A seed of one organization with one publisher, plus ``extra`` publisher fields."""
+    pub = {
+        "name": "P",
+        "slug": "p-one",
+        "wallet_address": "0x1234567890123456789012345678901234567890",
+        "wallet_network_id": "base",
+        "publisher_category": "database",
+        **extra,
     }
+    return {
+        "users": [{"email": "a@example.com", "token": "tok"}],
+        "organizations": [{"name": "Org", "slug": "org", "owner": "a@example.com", "publishers": [pub]}],
+    }
+
+
+def test_earnings_left_out_of_the_seed_are_derived(tmp_path: Path) -> None:
+    seed = _one_publisher(
+        usage=[{"days_ago": 2, "agent_wallet": "0xa", "revenue_atomic": 9_000_000}],
+        payouts=[
+            {"amount_atomic": 1_000_000, "status": "completed"},
+            {"amount_atomic": 500_000, "status": "queued"},
+            {"amount_atomic": 700_000, "status": "failed"},
+        ],
+    )
     with serve_app(create_app(tmp_path / "r.db", seed=seed)) as url, client(url, "tok") as c:
         org = next(o["id"] for o in c.get("/organizations").json()["data"] if o["slug"] == "org")
         pub = c.get(f"/organizations/{org}/publishers").json()["data"][0]["id"]
@@ -103,25 +102,7 @@ def test_earnings_left_out_of_the_seed_are_derived(tmp_path: Path) -> None:
 
 
 def test_bad_usage_day_is_a_seed_error_naming_the_entry(tmp_path: Path) -> None:
-    seed = {
-        "organizations": [
-            {
-                "name": "Org",
-                "slug": "org",
-                "owner": "a@example.com",
-                "publishers": [
-                    {
-                        "name": "P",
-                        "slug": "p-one",
-                        "wallet_address": "0x1234567890123456789012345678901234567890",
-                        "wallet_network_id": "base",
-                        "publisher_category": "database",
-                        "usage": [{"day": "yesterday", "agent_wallet": "0xa"}],
-                    }
-                ],
-            }
-        ]
-    }
+    seed = _one_publisher(usage=[{"day": "yesterday", "agent_wallet": "0xa"}])
     with pytest.raises(SeedError, match=r"organizations\[0\]\.publishers\[0\]\.usage\[0\]\.day"):
         create_app(tmp_path / "r.db", seed=seed)
 

@@ -155,17 +155,22 @@ class _Differ:
             if before != after:
                 self.add("invites", after, new[k], str(new[k]["email"]), "state", before, after)
 
+    def added_removed(self, kind: str) -> tuple[dict[Key, dict[str, Any]], dict[Key, dict[str, Any]]]:
+        """Report records only in one snapshot (by slug); return both sides for the rest."""
+        old, new = self.pair(kind)
+        for k in sorted(new.keys() - old.keys()):
+            self.add(kind, "added", new[k], str(new[k]["slug"]))
+        for k in sorted(old.keys() - new.keys()):
+            self.add(kind, "removed", old[k], str(old[k]["slug"]))
+        return old, new
+
     def policy(self) -> None:
         old, new = self.pair("policies")
         for k in sorted(old.keys() & new.keys()):
             self.fields("policy", old[k], new[k], self.slugs.get(k[0], k[0]), frozenset({"updated_at"}))
 
     def publishers(self) -> None:
-        old, new = self.pair("publishers")
-        for k in sorted(new.keys() - old.keys()):
-            self.add("publishers", "added", new[k], str(new[k]["slug"]))
-        for k in sorted(old.keys() - new.keys()):
-            self.add("publishers", "removed", old[k], str(old[k]["slug"]))
+        old, new = self.added_removed("publishers")
         for k in sorted(old.keys() & new.keys()):
             self.fields("publishers", old[k], new[k], str(new[k]["slug"]), _IGNORED_PUBLISHER_FIELDS)
 
@@ -204,11 +209,7 @@ class _Differ:
                     self.add(kind, "changed", b, key, name, a[name], b[name])
 
     def skills(self) -> None:
-        old, new = self.pair("skills")
-        for k in sorted(new.keys() - old.keys()):
-            self.add("skills", "added", new[k], str(new[k]["slug"]))
-        for k in sorted(old.keys() - new.keys()):
-            self.add("skills", "removed", old[k], str(old[k]["slug"]))
+        old, new = self.added_removed("skills")
         for k in sorted(old.keys() & new.keys()):
             a, b, slug = old[k], new[k], str(new[k]["slug"])
             if a["status"] != b["status"]:
