@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillsync.digest import tree_digest
-from skillsync.sync.diff import compare, is_text, unified
-from skillsync.sync.meta import parse_meta
 from skillsync.sync.plan import RemoteView, adopt_pending, classify, decide
+from skillsync.sync.skill_meta import parse_meta
 from skillsync.sync.state import Base, RevisionInfo, SkillState, SyncState, merge_learned
+from skillsync.sync.tree_diff import compare, is_text, unified
 from skillsync.workspace import open_workspace
 
 SHA_A = "a" * 64
