@@ -21,7 +21,7 @@ from tests.emulator_server import serve_app
 from tests.mirror_helpers import TOKEN, publisher, seed, workspace
 
 pytestmark = pytest.mark.slow
-ROUNDS = 3
+ROUNDS = 2
 
 
 def _complete(db: Path) -> dict[int, dict[str, int]]:
@@ -70,7 +70,7 @@ def test_pull_killed_mid_way_leaves_only_complete_snapshots(
             proc = subprocess.Popen(
                 cmd, cwd=ws, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(rnd.uniform(0.3, 1.5))
+            time.sleep(rnd.uniform(0.3, 1.2))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             now = _complete(db)
