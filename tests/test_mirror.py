@@ -329,3 +329,40 @@ def test_an_older_file_is_refused_by_readers_and_upgraded_in_place_by_pull(
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
         assert conn.execute("SELECT COUNT(*) FROM later").fetchone()[0] == 0
     assert [s["id"] for s in _json(cli("mirror", "snapshots", "--json"))["snapshots"]] == [1, 2]
+
+
+def test_concurrent_pulls_into_one_file_both_land_whole(cli: Cli) -> None:
+    """Two pulls at once (one writer at a time, WAL): two complete snapshots, nothing interleaved."""
+    import asyncio
+    import threading
+
+    from skillsync.mirror.pull import PullOptions, default_db, pull_mirror
+    from skillsync.workspace import open_workspace
+
+    ws = open_workspace(cli.cwd)
+    db = default_db(ws)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            results.append(asyncio.run(pull_mirror(ws, PullOptions(db=db))))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sorted(r.snapshot_id for r in results) == [1, 2]
+    for r in results:
+        stored = _json(
+            cli(
+                "mirror",
+                "sql",
+                f"SELECT COUNT(*) AS n FROM payouts WHERE snapshot_id = {r.snapshot_id}",
+                "--json",
+            )
+        )
+        assert stored["rows"] == [{"n": r.counts["payouts"]}] and r.counts["payouts"] == 123
