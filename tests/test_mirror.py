@@ -6,11 +6,14 @@ import inspect
 import json
 import sqlite3
 from collections.abc import Iterator
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skillsync.emulator import Fault, create_app
 from skillsync.mirror import reader as reader_module
@@ -206,6 +209,8 @@ def test_a_500_stops_the_pull_with_exit_3_and_writes_nothing(
 def test_sql_is_read_only_and_prune_keeps_the_newest(cli: Cli) -> None:
     for _ in range(3):
         _ok(cli("mirror", "pull"))
+    unchanged = cli("mirror", "diff", "--from", "1", "--to", "2", "--exit-code", "--json")
+    assert unchanged.exit_code == 0 and json.loads(unchanged.stdout)["changes"] == []
     rows = _json(cli("mirror", "sql", "SELECT COUNT(*) AS n FROM payouts WHERE snapshot_id = 3", "--json"))[
         "rows"
     ]
@@ -276,6 +281,15 @@ def test_money_is_exact(atomic: int | None, decimals: int, symbol: str | None, s
     assert display(atomic, decimals, symbol) == shown
     if atomic is not None:
         assert plain(atomic, decimals) is not None
+
+
+@given(atomic=st.integers(-(10**30), 10**30), decimals=st.integers(0, 30))
+def test_money_strings_round_trip_exactly(atomic: int, decimals: int) -> None:
+    text = plain(atomic, decimals)
+    with localcontext() as ctx:
+        ctx.prec = 100  # exact for these sizes
+        assert text is not None and Decimal(text).scaleb(decimals) == atomic
+    assert len(text.partition(".")[2]) >= 2
 
 
 def test_reader_fetches_remaining_payout_pages_when_payouts_arrive_meanwhile(tmp_path: Path) -> None:
