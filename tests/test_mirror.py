@@ -380,3 +380,37 @@ def test_concurrent_pulls_into_one_file_both_land_whole(cli: Cli) -> None:
             )
         )
         assert stored["rows"] == [{"n": r.counts["payouts"]}] and r.counts["payouts"] == 123
+
+
+def test_progress_bar_shows_on_a_terminal(cli: Cli) -> None:
+    """stderr on a pseudo-terminal gets the bar (piped, it does not: see the full-pull test)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, tty = pty.openpty()
+    env = {**os.environ, "SEREN_API_KEY": TOKEN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skillsync", "mirror", "pull"],
+        cwd=cli.cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=tty,
+    )
+    os.close(tty)  # read while it runs (a full pty would block it); EIO once it has exited
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(main)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    text = seen.decode("utf-8", "replace")
+    assert "mirror pull" in text and "[####" in text, text
+    assert b"mirror pull  [" not in out

@@ -59,17 +59,29 @@ def render_table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
 
 @contextmanager
 def _progress() -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; nothing when piped."""
+    """A progress bar on stderr when it is a terminal; nothing when piped.
+
+    Started at the first request (after the ``remote:`` line); its length grows as publishers and
+    skills are discovered, so "finished" is recomputed on every step."""
     if not sys.stderr.isatty():
         yield None
         return
-    with click.progressbar(length=1, label="mirror pull", file=sys.stderr, show_pos=True) as bar:
+    bars: list[Any] = []
 
-        def update(done: int, total: int) -> None:
-            bar.length = max(total, 1)
-            bar.update(done - bar.pos)
+    def update(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=1, label="mirror pull", file=sys.stderr, show_pos=True))
+            bars[0].__enter__()
+        bar = bars[0]
+        bar.length = max(total, 1)
+        bar.finished = False
+        bar.update(done - bar.pos)
 
+    try:
         yield update
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
 
 
 class _InOrder(click.Group):
