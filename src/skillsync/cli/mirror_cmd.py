@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import click
 from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.cli.remote_opts import REMOTE_HELP
 from skillsync.errors import ExitCode
+from skillsync.mirror.pull import PullEvents
 
 DB_HELP = "Mirror file [default: .skillsync/mirror.sqlite3 in the workspace]."
 KIND_NAMES = (
@@ -57,31 +57,32 @@ def render_table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-@contextmanager
-def _progress() -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; nothing when piped.
+class _PullEvents(PullEvents):
+    """The remote on stderr; a progress bar there when it is a terminal (nothing when piped).
 
-    Started at the first request (after the ``remote:`` line); its length grows as publishers and
-    skills are discovered, so "finished" is recomputed on every step."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    bars: list[Any] = []
+    The bar starts at the first request (after the ``remote:`` line); its length grows as
+    publishers and skills are discovered, so "finished" is recomputed on every step."""
 
-    def update(done: int, total: int) -> None:
-        if not bars:
-            bars.append(click.progressbar(length=1, label="mirror pull", file=sys.stderr, show_pos=True))
-            bars[0].__enter__()
-        bar = bars[0]
-        bar.length = max(total, 1)
-        bar.finished = False
-        bar.update(done - bar.pos)
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.tty = sys.stderr.isatty()
 
-    try:
-        yield update
-    finally:
-        if bars:
-            bars[0].__exit__(None, None, None)
+    def connecting(self, remote: str) -> None:
+        echo_err(f"remote: {remote}")
+
+    def progress(self, done: int, scheduled: int) -> None:
+        if not self.tty:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=1, label="mirror pull", file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.length = max(scheduled, 1)
+        self.bar.finished = False
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 class _InOrder(click.Group):
@@ -128,12 +129,11 @@ def pull_command(
 
     ws = state().workspace()
     options = PullOptions(db=_db(db), remote=remote, orgs=orgs, concurrency=concurrency)
-    with _progress() as progress:
-        result = asyncio.run(
-            pull_mirror(
-                ws, options, on_progress=progress, on_remote=lambda shown: echo_err(f"remote: {shown}")
-            )
-        )
+    events = _PullEvents()
+    try:
+        result = asyncio.run(pull_mirror(ws, options, events))
+    finally:
+        events.close()
     for f in result.failures:  # on stderr in both modes: stdout stays one JSON document
         echo_err(f"skipped {f.resource} {f.target}: HTTP {f.status}: {f.message}")
     if as_json:

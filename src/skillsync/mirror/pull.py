@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,6 @@ from skillsync import __version__
 from skillsync.errors import UsageError
 from skillsync.mirror.reader import DEFAULT_CONCURRENCY, MirrorReader, Record
 from skillsync.mirror.schema import TABLE, TABLES, open_mirror
-from skillsync.remote.errors import ApiError
 from skillsync.workspace import Workspace
 
 T = TypeVar("T")
@@ -41,6 +40,16 @@ class PullOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     revenue_days: int = 90
     top_agents: int = 10
+
+
+class PullEvents:
+    """What a running pull tells its caller (as ``skillsync.commands.events``); defaults do nothing."""
+
+    def connecting(self, remote: str) -> None:
+        """Before the first request: how messages name the remote."""
+
+    def progress(self, done: int, scheduled: int) -> None:
+        """A request finished; ``scheduled`` grows as publishers and skills are discovered."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,8 @@ class _Puller:
         self.out = _Collected()
 
     async def guard(self, org: str | None, resource: str, target: str, call: Awaitable[T]) -> T | None:
+        from skillsync.remote.errors import ApiError
+
         try:
             return await call
         except ApiError as exc:
@@ -246,25 +257,19 @@ def _write(
 
 
 async def pull_mirror(
-    ws: Workspace,
-    options: PullOptions,
-    *,
-    on_progress: Callable[[int, int], None] | None = None,
-    on_remote: Callable[[str], None] | None = None,
+    ws: Workspace, options: PullOptions, events: PullEvents | None = None
 ) -> PullResult:
-    """Pull every selected organization into a new snapshot of ``options.db``.
-
-    ``on_remote`` gets how messages name the remote, before the first request."""
+    """Pull every selected organization into a new snapshot of ``options.db``."""
+    events = events or PullEvents()
     from skillsync.remote.remotes import make_client, resolve_remote
 
     open_mirror(options.db).close()  # a foreign or newer file is refused before any request
     resolved = resolve_remote(ws.config, options.remote)
-    if on_remote is not None:
-        on_remote(resolved.display())
+    events.connecting(resolved.display())
     t0 = time.perf_counter()
     started = now_iso()
     async with make_client(resolved, ws.state_dir) as client:
-        reader = MirrorReader(client, concurrency=options.concurrency, on_progress=on_progress)
+        reader = MirrorReader(client, concurrency=options.concurrency, on_progress=events.progress)
         orgs = pick_orgs(await reader.organizations(), options.orgs, resolved.name)
         puller = _Puller(reader, options)
         await asyncio.gather(*(puller.org(o) for o in orgs))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from skillsync.remote.client import SerenClient
-from skillsync.remote.models import PaginationMeta
+if TYPE_CHECKING:  # importing this module loads no HTTP stack; the caller brings the client
+    from skillsync.remote.client import SerenClient
+    from skillsync.remote.models import PaginationMeta
 
 Record = dict[str, Any]
 DEFAULT_CONCURRENCY: Final = 8
