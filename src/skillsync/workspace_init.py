@@ -16,16 +16,25 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from skillsync import __version__
 from skillsync.atomic import atomic_write_text
 from skillsync.config import CONFIG_FILE, PYPROJECT_FILE, Config, pyproject_has_section
 from skillsync.errors import LocalError
+from skillsync.gittop import git_toplevel
 from skillsync.workspace import STATE_DIR
 
 PRE_COMMIT_FILE = ".pre-commit-config.yaml"
-# Placeholder until the project has its public home; docs/templates.md says to adjust it.
-PRE_COMMIT_REPO = "https://github.com/skillsync/skillsync"
 HOOK_ID = "skillsync-validate"
+# A `repo: local` hook runs the skillsync installed where `git commit` runs (on PATH): it works
+# before the package has a public repository to clone. The remote form (`repo: <url>`, `rev:`,
+# the manifest in .pre-commit-hooks.yaml) is documented in docs/templates.md.
+LOCAL_HOOK: dict[str, Any] = {
+    "id": HOOK_ID,
+    "name": "skillsync validate",
+    "entry": "skillsync validate",
+    "language": "system",  # pre-commit 4 calls it `unsupported`; `system` works in 3.x and 4.x
+    "pass_filenames": True,
+    "require_serial": True,
+}
 GITIGNORE_ENTRY = f"{STATE_DIR}/"
 SKILLIGNORE_FILE = ".skillignore"
 
@@ -203,16 +212,18 @@ def merge_gitignore(text: str | None) -> str | None:
 
 
 def hook_entry() -> dict[str, Any]:
-    return {"repo": PRE_COMMIT_REPO, "rev": f"v{__version__}", "hooks": [{"id": HOOK_ID}]}
+    return {"repo": "local", "hooks": [dict(LOCAL_HOOK)]}
+
+
+def _yaml_scalar(value: Any) -> str:
+    return "true" if value is True else str(value)
 
 
 def _hook_block(indent: str) -> str:
-    return (
-        f"{indent}- repo: {PRE_COMMIT_REPO}\n"
-        f"{indent}  rev: v{__version__}\n"
-        f"{indent}  hooks:\n"
-        f"{indent}    - id: {HOOK_ID}\n"
-    )
+    lines = [f"{indent}- repo: local", f"{indent}  hooks:"]
+    for n, (key, value) in enumerate(LOCAL_HOOK.items()):
+        lines.append(f"{indent}    {'- ' if n == 0 else '  '}{key}: {_yaml_scalar(value)}")
+    return "\n".join(lines) + "\n"
 
 
 def _has_hook(repos: list[Any]) -> bool:
@@ -224,8 +235,8 @@ def _has_hook(repos: list[Any]) -> bool:
 
 
 def _by_hand() -> str:
-    entry = f"{{repo: {PRE_COMMIT_REPO}, rev: v{__version__}, hooks: [{{id: {HOOK_ID}}}]}}"
-    return f"add by hand under repos: {entry}"
+    hook = ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in LOCAL_HOOK.items())
+    return f"add by hand under repos: {{repo: local, hooks: [{{{hook}}}]}}"
 
 
 def merge_pre_commit(text: str | None, where: Path) -> str | None:
@@ -246,7 +257,10 @@ def merge_pre_commit(text: str | None, where: Path) -> str | None:
 def _merge_pre_commit(text: str | None, where: Path) -> str | None:
     fix = _by_hand()
     if text is None or not text.strip():
-        intro = "# pre-commit hooks (https://pre-commit.com); run `pre-commit install` once.\n"
+        intro = (
+            "# pre-commit hooks (https://pre-commit.com); run `pre-commit install` once.\n"
+            "# skillsync-validate runs the skillsync on PATH when you commit (docs/templates.md).\n"
+        )
         return f"{intro}repos:\n{_hook_block('  ')}"
     try:
         data = yaml.safe_load(text)
@@ -325,7 +339,8 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
         (gitignore, merged, "unchanged" if merged is None else "created" if old is None else "updated")
     )
     if pre_commit:
-        pc_path = root / PRE_COMMIT_FILE
+        # pre-commit reads its config only at the git top level, so that is where the hook goes.
+        pc_path = (git_toplevel(root) or root) / PRE_COMMIT_FILE
         old = _read(pc_path)
         merged = merge_pre_commit(old, pc_path)
         plan.append(
@@ -346,7 +361,7 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
             atomic_write_text(dest, text)
         except OSError as exc:
             raise LocalError(f"cannot write {path}: {exc.strerror or exc}", hint="check the folder") from None
-    actions = [InitAction(path.name, action) for path, _, action in plan]
+    actions = [InitAction(Path(os.path.relpath(path, root)).as_posix(), action) for path, _, action in plan]
     return actions
 
 
