@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ COMMENTS: dict[str, str] = {
     ),
     "workspace.slugs": 'Explicit slugs by skill folder, e.g. "acme/report" = "acme-reports".',
     "selection": "Which files of a skill ship (docs/selection.md).",
-    "selection.gitignore": "Honour .gitignore files inside the workspace.",
+    "selection.gitignore": "Honour .gitignore files, from the git top level down to each skill.",
     "selection.exclude": "Extra exclude patterns (gitignore syntax, relative to each skill folder).",
     "selection.allow": "Patterns lifting the default-deny of likely secrets (.env, *.pem); use sparingly.",
     "validate": "Validation rules (docs/rules.md; `skillsync rules` lists them).",
@@ -57,13 +58,13 @@ COMMENTS: dict[str, str] = {
     "validate.limits.max_files": "Most files in one skill.",
     "validate.rules": 'A rule\'s severity everywhere: "rule.id" = "error", "warning", "info" or "off".',
     "validate.overrides": (
-        "Severities for some paths only. Example:\n"
+        "Severities for some paths only (add entries at the end of this file). Example:\n"
         "[[validate.overrides]]\n"
         'paths = ["legacy/**"]\n'
         'rules = { "files.empty" = "off" }'
     ),
     "validate.allow": (
-        "Accepted findings. Example:\n"
+        "Accepted findings (add entries at the end of this file). Example:\n"
         "[[validate.allow]]\n"
         'rule = "security.generic-secret"\n'
         'paths = ["my-skill/docs/example.md"]'
@@ -152,13 +153,28 @@ def _is_table(value: Any) -> bool:
     )
 
 
+def _empty_table_lists(model: BaseModel) -> set[str]:
+    """Keys of ``model`` that hold a list of tables and are empty: written as a comment only, so a
+    ``[[key]]`` entry added later (the documented way) does not clash with a ``key = []``."""
+    out: set[str] = set()
+    for name, info in type(model).model_fields.items():
+        args = typing.get_args(info.annotation)
+        is_models = bool(args) and isinstance(args[0], type) and issubclass(args[0], BaseModel)
+        if is_models and not getattr(model, name):
+            out.add(info.alias or name)
+    return out
+
+
 def _emit(lines: list[str], path: str, model: BaseModel) -> None:
     fields = _fields(model)
+    comment_only = _empty_table_lists(model)
     for key, value in fields:
         if _is_table(value):
             continue
         dotted = f"{path}.{key}" if path else key
         _comment(lines, dotted)
+        if key in comment_only:
+            continue
         if value is None:
             lines.append(f"# {key} = {EXAMPLES.get(dotted, '...')}")
         elif dotted in COMMENTED_DEFAULTS:
