@@ -18,8 +18,9 @@ import yaml
 from pydantic import BaseModel
 
 from skillsync.atomic import atomic_write_text
+from skillsync.ci_workflow import WORKFLOW_FILE, render_github_workflow
 from skillsync.config import CONFIG_FILE, PYPROJECT_FILE, Config, pyproject_has_section
-from skillsync.errors import LocalError
+from skillsync.errors import LocalError, UsageError
 from skillsync.gittop import git_toplevel
 from skillsync.workspace import STATE_DIR
 
@@ -322,7 +323,9 @@ def _merge_pre_commit(text: str | None, where: Path) -> str | None:
 # --------------------------------------------------------------------------- init
 
 
-def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False) -> list[InitAction]:
+def init_workspace(
+    root: Path, *, pre_commit: bool = False, force: bool = False, ci: str | None = None
+) -> list[InitAction]:
     """Create or complete the workspace files in ``root``; checks everything before writing anything."""
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -362,6 +365,18 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
         plan.append(
             (pc_path, merged, "unchanged" if merged is None else "created" if old is None else "updated")
         )
+    if ci == "github":
+        # GitHub reads workflows only at the top level; its steps run in the workspace folder.
+        top = git_toplevel(root) or root
+        wf_path = top / WORKFLOW_FILE
+        wanted = render_github_workflow(Path(os.path.relpath(root, top)).as_posix())
+        old = _read(wf_path)
+        if old is None:
+            plan.append((wf_path, wanted, "created"))
+        else:  # an existing workflow is the user's: never rewritten
+            plan.append((wf_path, None, "unchanged" if old == wanted else "kept"))
+    elif ci is not None:
+        raise UsageError(f"unknown CI system '{ci}'", hint="use --ci github")
     # A linked file (dotfiles kept elsewhere) stays a link: write the file it points to. Its
     # folder may be another one, so every folder is checked before the first write.
     writes = [
@@ -370,8 +385,9 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
         if text is not None
     ]
     for path, dest, _ in writes:
-        if not os.access(dest.parent, os.W_OK | os.X_OK):
-            raise LocalError(f"cannot write {path}: {dest.parent} is not writable", hint="check the folder")
+        folder = next(p for p in dest.parents if p.exists())  # .github/workflows may not exist yet
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise LocalError(f"cannot write {path}: {folder} is not a writable folder", hint="check it")
     for path, dest, text in writes:
         try:
             atomic_write_text(dest, text)
@@ -388,3 +404,28 @@ def _read(path: Path) -> str | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise LocalError(f"{path}: cannot read: {exc}", hint="fix its permissions or encoding") from None
+
+
+def next_steps(root: Path, *, pre_commit: bool, ci: str | None) -> list[str]:
+    """What to do after ``init``: the first line depends on whether the folder already has skills."""
+    from skillsync.errors import SkillsyncError
+    from skillsync.workspace import open_workspace
+
+    try:
+        count = len(open_workspace(root).skills())
+    except SkillsyncError:  # a broken skill is for `validate` to report, not `init`
+        count = -1
+    if count > 0:
+        found = f"{count} skill{'s' if count != 1 else ''} found"
+        lines = [f"workspace ready in {root} ({found}); next: skillsync validate, then skillsync status"]
+    elif count < 0:
+        lines = [f"workspace ready in {root}; next: skillsync validate"]
+    else:
+        lines = [f"workspace ready in {root}; next: skillsync new NAME (or ORG/NAME)"]
+    if pre_commit:
+        lines.append("run `pre-commit install` to enable the hook")
+    if ci == "github":
+        lines.append(
+            f"commit {WORKFLOW_FILE} and add the repository secret SEREN_API_KEY to publish from CI"
+        )
+    return lines
