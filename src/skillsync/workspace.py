@@ -274,3 +274,19 @@ def discover(root: Path, config: Config, listings: Listings | None = None) -> tu
         by_slug[slug] = rel
         skills.append(Skill(slug=slug, path=(root / rel) if rel != "." else root, rel=rel))
     return skills, unmatched
+
+
+def unmatched_hint(root: Path, rel: str, has_config: bool) -> str:
+    """How to make the folder ``rel`` (holding a SKILL.md no layout matches) a skill."""
+    parts = rel.split("/")
+    for depth in range(len(parts) - 1, 0, -1):  # a workspace of its own between root and the skill
+        inner = "/".join(parts[:depth])
+        if (root / inner / CONFIG_FILE).is_file():
+            return f"it belongs to the workspace in {inner}/: run skillsync -C {inner} (or from there)"
+    parent = rel.rpartition("/")[0]
+    glob = f"{parent}/*" if parent else "*"
+    where = "skillsync.toml" if has_config else "a skillsync.toml (skillsync init)"
+    return (
+        f'add a layout to {where}: [[workspace.layouts]] glob = "{glob}", '
+        f'or a slug: [workspace.slugs] "{rel}" = "NAME" (docs/config.md)'
+    )

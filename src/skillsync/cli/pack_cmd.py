@@ -16,6 +16,7 @@ from skillsync.bundle import safe_unpack, write_pack
 from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.errors import LocalError, UsageError
 from skillsync.manifest import build_manifest
+from skillsync.textfit import plural
 
 
 class _Counting:
@@ -91,7 +92,8 @@ def pack_command(skill: str, output: str | None, as_json: bool) -> int:
             }
         )
     else:
-        echo_err(f"wrote {path} ({manifest.files} files, {counting.size} bytes, {manifest.digest})")
+        sizes = f"{plural(manifest.files, 'file')}, {plural(counting.size, 'byte')}"
+        echo_err(f"wrote {path} ({sizes}, {manifest.digest})")
     return 0
 
 
@@ -111,5 +113,5 @@ def unpack_command(archive: str, dest: Path, force: bool, as_json: bool) -> int:
     if as_json:
         emit_json({"archive": archive, "dest": str(dest.absolute()), "files": files})
     else:
-        echo_err(f"unpacked {len(files)} files into {dest}")
+        echo_err(f"unpacked {plural(len(files), 'file')} into {dest}")
     return 0

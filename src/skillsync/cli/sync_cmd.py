@@ -13,6 +13,7 @@ import click
 from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.cli.remote_opts import remote_options
 from skillsync.errors import ExitCode, SkillsyncError, UsageError
+from skillsync.textfit import plural
 from skillsync.workspace import Workspace
 
 T = TypeVar("T")
@@ -36,6 +37,10 @@ def _short(digest: str | None) -> str:
     if not digest:
         return "-"
     return digest.rsplit(":", 1)[-1][:12]
+
+
+def _files(n: int) -> str:
+    return "file " if n == 1 else "files"  # padded: columns stay aligned
 
 
 def _tty() -> bool:
@@ -84,15 +89,11 @@ def status_command(
             }
         )
     else:
-        width = max((len(s.slug) for s in statuses), default=0)
-        for s in statuses:
-            r = s.remote
-            where = ""
-            if r is not None and r.latest_number is not None:
-                where = f"latest r{r.latest_number} ({r.publication})"
-                if r.published_number is not None and r.published_number != r.latest_number:
-                    where += f", published r{r.published_number}"
-            click.echo(f"{s.state:<12} {s.slug:<{width}}  {s.skill.rel:<24} {where}".rstrip())
+        from skillsync.sync.sync_text import status_lines
+        from skillsync.textfit import terminal_columns
+
+        for line in status_lines(statuses, terminal_columns()):
+            click.echo(line)
         if not statuses:
             echo_err("no skills in this workspace")
     if exit_code and any(s.state != "unchanged" for s in statuses):
@@ -305,6 +306,8 @@ def push_command(
     session, plan, proceeded = _run(go())
     if not proceeded:
         return ExitCode.FINDINGS
+    from skillsync.sync.sync_text import push_counts, push_summary
+
     if as_json:
         emit_json(
             {
@@ -312,6 +315,7 @@ def push_command(
                 "organization": session.org_id,
                 "dry_run": dry_run,
                 "skills": [i.to_json() for i in plan.items],
+                "summary": push_counts(plan.items),
             }
         )
     elif not dry_run:
@@ -323,6 +327,7 @@ def push_command(
                 pub = " (published)" if item.published else ""
                 msg = f": {item.message}" if item.message else ""
                 click.echo(f"{item.result or 'not done':<9} {item.slug}{rev}{pub}{msg}")
+        click.echo(push_summary(plan.items))
     return _push_exit(plan.items)
 
 
@@ -414,7 +419,8 @@ def log_command(skill: str, remote: str | None, org: str | None, as_json: bool) 
         mem = sync_state.skill(session.name, session.org_id, slug)
         update_state(ws, lambda disk: merge_learned(disk.skill(session.name, session.org_id, slug), mem))
         lines = [
-            f"r{r['number']:<4} {r['status']:<10} {_short(r['digest'])}  {r['files']:>5} files "
+            f"r{r['number']:<4} {r['status']:<10} {_short(r['digest'])}  "
+            f"{r['files']:>5} {_files(r['files'])} "
             f"{r['bytes']:>10} bytes  created {r['created_at']}"
             + (f"  published {r['published_at']}" if r["published_at"] else "")
             for r in rows
@@ -530,6 +536,6 @@ def pull_command(
     else:
         click.echo(
             f"pulled {slug} revision {res.number} into {where} "
-            f"({len(res.written)} files written, {len(res.removed)} removed)"
+            f"({plural(len(res.written), 'file')} written, {len(res.removed)} removed)"
         )
     return 0
