@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from skillsync.config import DEFAULT_LAYOUTS, Config, load_config_file
-from skillsync.scaffold import load_template
+from skillsync.template_catalog import load_template
 from skillsync.workspace_init import COMMENTS, render_config
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
