@@ -13,6 +13,16 @@ from skillsync import __version__
 
 WORKFLOW_FILE = ".github/workflows/skillsync.yml"
 
+# The steps every job starts with (checkout, Python, skillsync).
+_SETUP = """\
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: ${{ env.PYTHON_VERSION }}
+      - name: Install skillsync
+        run: python -m pip install "$SKILLSYNC_PIP"
+"""
+
 _TEMPLATE = """\
 # skillsync: validate skills on pull requests, check them against Seren, publish from the
 # default branch. Written by `skillsync init --ci github`; see docs/ci.md. Edit freely.
@@ -46,13 +56,7 @@ jobs:
       contents: read
       security-events: write  # upload SARIF to code scanning
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: ${{{{ env.PYTHON_VERSION }}}}
-      - name: Install skillsync
-        run: python -m pip install "$SKILLSYNC_PIP"
-      - name: skillsync validate (SARIF)
+{setup}      - name: skillsync validate (SARIF)
         # exit 1 means findings: the report is still uploaded; the annotations step fails the job
         run: skillsync validate --format sarif > "$RUNNER_TEMP/skillsync.sarif" || [ $? -eq 1 ]
       - name: Upload to code scanning
@@ -74,15 +78,8 @@ jobs:
     env:
       SEREN_API_KEY: ${{{{ secrets.SEREN_API_KEY }}}}
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: ${{{{ env.PYTHON_VERSION }}}}
-      - name: Install skillsync
+{setup}      - name: skillsync status
         if: env.SEREN_API_KEY != ''  # secrets are not given to pull requests from forks
-        run: python -m pip install "$SKILLSYNC_PIP"
-      - name: skillsync status
-        if: env.SEREN_API_KEY != ''
         run: skillsync status
 
   publish:
@@ -93,15 +90,10 @@ jobs:
     env:
       SEREN_API_KEY: ${{{{ secrets.SEREN_API_KEY }}}}
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: ${{{{ env.PYTHON_VERSION }}}}
       - name: Check the secret
         run: test -n "$SEREN_API_KEY" || {{ echo "::error::set the SEREN_API_KEY secret"; exit 1; }}
-      - name: Install skillsync
-        run: python -m pip install "$SKILLSYNC_PIP"
-      - name: skillsync push --publish
+        working-directory: .  # before checkout: the workspace folder does not exist yet
+{setup}      - name: skillsync push --publish
         run: skillsync push --publish --yes
       - name: skillsync status (drift check)
         # after publishing, Seren must hold exactly this commit's skills
@@ -112,4 +104,4 @@ jobs:
 def render_github_workflow(workdir: str) -> str:
     """The workflow text; ``workdir`` is the workspace relative to the git top level ("." there)."""
     quoted = workdir if re.fullmatch(r"[A-Za-z0-9._/-]+", workdir) else json.dumps(workdir)
-    return _TEMPLATE.format(version=__version__, workdir=quoted)
+    return _TEMPLATE.format(version=__version__, workdir=quoted, setup=_SETUP)
