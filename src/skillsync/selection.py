@@ -144,16 +144,12 @@ class _Engine:
         # Above the workspace root, up to the git top level: git reads those too, and what ships
         # must not depend on the folder a command runs from (with no skillsync.toml, the
         # workspace root is the current folder).
-        ups = _folders_above(ws.root)
-        for depth in range(len(ups)):
-            rel_dir = "/".join([".."] * (len(ups) - depth))  # relative to the workspace root
-            lead = "/".join(ups[depth:]) + "/"
-            top = ws.root.parents[len(ups) - 1]
-            g, s = self.ignore_files(os.path.join(top, *ups[:depth]), rel_dir, None, lead)
-            if g:
-                git.insert(0, g)
-            if s:
-                skl.insert(0, s)
+        above_git, above_skl, deps = self._above()
+        git.extend(above_git)
+        skl.extend(above_skl)
+        if self.trace is not None:
+            for dep in deps:
+                self.trace.add(dep)
         parts = [] if skill.rel == "." else skill.rel.split("/")
         for depth in range(len(parts)):
             rel_dir = "/".join(parts[:depth])
@@ -164,6 +160,35 @@ class _Engine:
                 skl.insert(0, s)
         self.git_above: _Stack = tuple(git)
         self.skl_above: _Stack = tuple(skl)
+
+    def _above(self) -> tuple[list[IgnoreFile], list[IgnoreFile], list[str]]:
+        """The .gitignore and .skillignore stacks (innermost first) of the folders from the git top
+        level down to the workspace root (exclusive), and the paths they depend on; read once per
+        workspace, since they are the same for every skill."""
+        ws = self.ws
+        if ws.ignore_above is not None:
+            cached: tuple[list[IgnoreFile], list[IgnoreFile], list[str]] = ws.ignore_above
+            return cached
+        trace, self.trace = self.trace, None  # the dependencies are recorded for every skill
+        git: list[IgnoreFile] = []
+        skl: list[IgnoreFile] = []
+        deps: list[str] = []
+        try:
+            ups = _folders_above(ws.root)
+            for depth in range(len(ups)):
+                rel_dir = "/".join([".."] * (len(ups) - depth))  # relative to the workspace root
+                lead = "/".join(ups[depth:]) + "/"
+                top = ws.root.parents[len(ups) - 1]
+                g, s = self.ignore_files(os.path.join(top, *ups[:depth]), rel_dir, None, lead)
+                deps.append(rel_dir)
+                for found, stack in ((g, git), (s, skl)):
+                    if found is not None:
+                        stack.insert(0, found)
+                        deps.append(found.source)
+        finally:
+            self.trace = trace
+        ws.ignore_above = (git, skl, deps)
+        return git, skl, deps
 
     def ignore_files(
         self, abs_dir: str, rel_dir: str, names: set[str] | None, lead: str = ""

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 from skillsync.config import (
     CONFIG_FILE,
@@ -70,6 +71,9 @@ class Workspace:
     # Folder entries read by discovery, keyed by absolute path, for this run's first selection
     # walk of each folder (see listing()). Never used where a stat cache records the walk.
     _listings: Listings = field(default_factory=dict, repr=False)
+    # Selection's ignore files above the root, up to the git top level (read once per Workspace,
+    # like the skill list; see selection._above).
+    ignore_above: Any = field(default=None, repr=False)
 
     @property
     def state_dir(self) -> Path:
