@@ -191,3 +191,23 @@ def test_same_files_ship_whatever_folder_the_command_runs_from(git_repo: Path, w
     why = Cli(skill)("why", "notes.log")
     source = "../.gitignore:1" if with_config else "../../../.gitignore:1"  # relative to the workspace
     assert f"({source}: *.log)" in why.output
+
+
+def test_cached_listing_sees_an_edit_to_an_ignore_file_above_the_workspace(git_repo: Path) -> None:
+    """The stat cache's stored file lists depend on the ignore files above the workspace too."""
+    from tests.conftest import Cli, write_skill
+
+    ws = git_repo / "content"
+    write_skill(ws, "skills/report", extra={"keep.md": "x", "notes.log": "x"})
+    (ws / "skillsync.toml").write_text("")
+    (git_repo / ".gitignore").write_text("*.log\n")
+
+    def shipped() -> int:
+        result = Cli(ws)("digest", "--json")
+        assert result.exit_code == 0, result.stderr
+        (row,) = json.loads(result.stdout)["skills"]
+        return int(row["files"])
+
+    assert shipped() == shipped() == 2  # the second run may reuse the stored listing
+    (git_repo / ".gitignore").write_text("*.log\nkeep.md\n")
+    assert shipped() == 1
