@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from skillsync.sync.status import SkillStatus
 
 STATE_WIDTH = 12
-MIN_PATH_WIDTH = 16
+MIN_PATH_WIDTH = 10  # "ab...yz/sk" still tells folders apart
 PUSH_COUNTS = ("created", "updated", "unchanged", "blocked", "failed")
 
 
