@@ -6,12 +6,15 @@
 Each collection is copied once into a temp folder with a skillsync.toml naming every SKILL.md folder
 (as benchmarks/rule_findings.py does). Then `skillsync validate --format json` runs as a separate
 process, alternating base and this checkout (and this checkout with every target), --repeat times
-each; medians are printed. The page cache is warm after the first run of either.
+each; medians are printed. The page cache is warm after the first run of either. Bytecode caches
+go to a temp folder (PYTHONPYCACHEPREFIX; PYTHONDONTWRITEBYTECODE is dropped), so neither side pays
+for compiling its sources on every run, as an installed package would not.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -25,9 +28,12 @@ from rule_findings import _workspace
 ALL = "agentskills,seren,claude-code,claude-api,claude-ai"
 
 
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _time(cmd: list[str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, check=False, env=_ENV)
     took = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)}: exit {proc.returncode}: {proc.stderr.decode()[:300]}")
@@ -42,6 +48,7 @@ def main() -> int:
     args = ap.parse_args()
     mine = str(Path(sys.executable).with_name("skillsync"))
     with tempfile.TemporaryDirectory() as tmp:
+        _ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         for src in args.collections:
             ws = str(_workspace(src, Path(tmp) / src.name))
             runs: dict[str, list[float]] = {"base": [], "this": [], "this --target all": []}

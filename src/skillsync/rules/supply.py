@@ -44,6 +44,35 @@ ZIP_DOCUMENTS = frozenset(
 )
 
 
+class _Lazy:
+    """A regular expression compiled on first use: importing the rules (every `validate`, every
+    pre-commit run) does not pay for patterns that the files' literal gates never reach."""
+
+    __slots__ = ("_rx", "_src")
+
+    def __init__(self, src: bytes) -> None:
+        self._src = src
+        self._rx: re.Pattern[bytes] | None = None
+
+    @property
+    def rx(self) -> re.Pattern[bytes]:
+        if self._rx is None:
+            self._rx = re.compile(self._src)
+        return self._rx
+
+    def search(self, d: bytes, pos: int = 0) -> re.Match[bytes] | None:
+        return self.rx.search(d, pos)
+
+    def match(self, d: bytes, pos: int = 0) -> re.Match[bytes] | None:
+        return self.rx.match(d, pos)
+
+    def finditer(self, d: bytes) -> Iterator[re.Match[bytes]]:
+        return self.rx.finditer(d)
+
+
+_lazy = _Lazy
+
+
 class _Lines:
     """Line numbers for increasing byte offsets, counted incrementally (linear over one scan)."""
 
@@ -70,10 +99,10 @@ def _is_doc(f: FileInfo) -> bool:
 # U+200B ZWSP, U+2060-2064 word joiner and invisible operators, U+FEFF past offset 0, bidi embeddings
 # and overrides U+202A-202E, isolates U+2066-2069, tag characters U+E0000-E007F. ZWNJ/ZWJ (U+200C/D)
 # only between ASCII letters: elsewhere they shape Indic and Persian text and join emoji.
-_INVISIBLE = re.compile(
+_INVISIBLE = _lazy(
     rb"\xe2\x80[\x8b\x8c\x8d\xaa-\xae]|\xe2\x81[\xa0-\xa4\xa6-\xa9]|\xef\xbb\xbf|\xf3\xa0[\x80\x81][\x80-\xbf]"
 )
-_TAG_RUN = re.compile(rb"(?:\xf3\xa0[\x80\x81][\x80-\xbf])+")
+_TAG_RUN = _lazy(rb"(?:\xf3\xa0[\x80\x81][\x80-\xbf])+")
 _TAG_FLAG = b"\xf0\x9f\x8f\xb4"  # U+1F3F4 waving black flag: tag characters spell subdivision flags
 _NAMES = {
     b"\xe2\x80\x8b": "U+200B zero width space",
@@ -138,8 +167,8 @@ def _invisible(f: FileInfo) -> Iterator[Finding]:
 # --- instruction override aimed at the model (SKILL.md and documents) ------------------------------
 # (anchor, pattern that starts with it) over the lowercased text: the engine's literal-prefix search
 # finds candidates at memchr speed, and a document without an anchor costs one `in` per anchor.
-_OVERRIDE: tuple[tuple[bytes, re.Pattern[bytes]], ...] = tuple(
-    (anchor, re.compile(anchor + rest))
+_OVERRIDE: tuple[tuple[bytes, _Lazy], ...] = tuple(
+    (anchor, _lazy(anchor + rest))
     for anchors, rest in (
         (
             (b"ignore", b"disregard", b"forget", b"override", b"bypass"),
@@ -207,24 +236,24 @@ _SHELLS = (
 )
 # Anchored on the pipe: `| sh` (or another interpreter reading the pipe), then a look back along
 # the same command (at most 400 bytes, C-speed searches) for the curl or wget that feeds it.
-_PIPE_SHELL = re.compile(rb"\|[ \t]*" + _SHELLS)
-_PIPE_IEX = re.compile(rb"\|[ \t]*(?:iex|Invoke-Expression)\b")
+_PIPE_SHELL = _lazy(rb"\|[ \t]*" + _SHELLS)
+_PIPE_IEX = _lazy(rb"\|[ \t]*(?:iex|Invoke-Expression)\b")
 # (literals that must all be present, pattern): rare literals gate each pattern.
-_FETCH_EXEC: tuple[tuple[tuple[bytes, ...], re.Pattern[bytes]], ...] = (
+_FETCH_EXEC: tuple[tuple[tuple[bytes, ...], _Lazy], ...] = (
     (
         (b"DownloadString",),
-        re.compile(
+        _lazy(
             rb"(?i:iex|Invoke-Expression)\s*\(?\s*\(?\s*New-Object\s+(?:System\.)?Net\.WebClient\)?\s*\.DownloadString"
         ),
     ),
-    ((b"iex",), re.compile(rb"iex\s*\(?\s*\(?\s*(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b")),
-    ((b"<(",), re.compile(rb"<\(\s*(?:curl|wget)\b")),
-    ((b"$(", b"sh -c"), re.compile(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
-    ((b"exec", b"requests.get("), re.compile(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
-    ((b"urlopen(",), re.compile(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
-    ((b"await", b"fetch("), re.compile(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\(")),
+    ((b"iex",), _lazy(rb"iex\s*\(?\s*\(?\s*(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b")),
+    ((b"<(",), _lazy(rb"<\(\s*(?:curl|wget)\b")),
+    ((b"$(", b"sh -c"), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
+    ((b"exec", b"requests.get("), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
+    ((b"urlopen(",), _lazy(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
+    ((b"await", b"fetch("), _lazy(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\(")),
 )
-_ADDRESS = re.compile(rb"://|\$|\w\.[A-Za-z]{2,}")
+_ADDRESS = _lazy(rb"://|\$|\w\.[A-Za-z]{2,}")
 _PS_FETCHERS = (b"iwr", b"irm", b"Invoke-WebRequest", b"Invoke-RestMethod")
 
 
@@ -281,7 +310,7 @@ _DECODERS = (
     rb"(?:base64\.(?:b64decode|b32decode|b85decode|decodebytes|urlsafe_b64decode)|bytes\.fromhex|binascii\."
     rb"(?:unhexlify|a2b_base64|a2b_hex)|codecs\.decode|zlib\.decompress|marshal\.loads|atob|Buffer\.from)"
 )
-_DECODE_EXEC = re.compile(
+_DECODE_EXEC = _lazy(
     rb"\b(?:exec|eval|Function|compile)\s*\(\s*(?:[\w.]{1,40}\(\s*){0,3}"
     + _DECODERS
     + rb"|\bbase64\s+(?:-d|--decode|-D)\b[^\n|]{0,200}\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b"
@@ -309,11 +338,11 @@ _SHELL_DECODE = (
     b"OWERSHELL",
 )
 # Two steps: `x = base64.b64decode(...)` then `exec(x)` in the same file.
-_DECODED_NAME = re.compile(rb"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}" + _DECODERS)
+_DECODED_NAME = _lazy(rb"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}" + _DECODERS)
 
 
 # ("...") or (<blob>): a placeholder in prose, no blob to run
-_PLACEHOLDER = re.compile(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\s*\)")
+_PLACEHOLDER = _lazy(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\s*\)")
 
 
 def _decode_exec(f: FileInfo) -> Iterator[Finding]:
@@ -403,14 +432,14 @@ def _credential_exfil(f: FileInfo) -> Iterator[Finding]:
 
 
 # --- the whole environment sent out ------------------------------------------------------------------
-_ENV_DUMP_PY = re.compile(
+_ENV_DUMP_PY = _lazy(
     rb"\b(?:json\.dumps|str|repr|dict|pickle\.dumps|yaml\.dump|yaml\.safe_dump)\s*\(\s*(?:dict\s*\(\s*)?os\.environ\s*\)"
     rb"|\b(?:json|data|params|body)\s*=\s*(?:dict\s*\(\s*)?os\.environ\s*[,)]"
 )
-_ENV_DUMP_JS = re.compile(
+_ENV_DUMP_JS = _lazy(
     rb"\bJSON\.stringify\s*\(\s*process\.env\s*[,)]|\b(?:body|data|json)\s*:\s*process\.env\s*[,}]"
 )
-_ENV_DUMP_SH = re.compile(
+_ENV_DUMP_SH = _lazy(
     rb"(?m:^[ \t]*(?:env|printenv|set|export[ \t]+-p)[ \t]*\|[ \t]*(?:curl|wget|nc|base64)\b)"
     rb"|\$\(\s*(?:env|printenv)\s*\)"
     rb"|\bGet-ChildItem\s+env:[^\n|]{0,100}\|\s*(?:Invoke-WebRequest|Invoke-RestMethod|ConvertTo-Json)"
@@ -444,7 +473,7 @@ def _env_dump(f: FileInfo) -> Iterator[Finding]:
 
 
 # --- unpinned dependency installs in scripts --------------------------------------------------------
-_INSTALL = re.compile(
+_INSTALL = _lazy(
     rb"\b(?:pip3?|uv\s+pip|python3?\s+-m\s+pip|pipx)\s+install\b([^\n;&|#`\"')]{0,300})"
     rb"|\bnpm\s+(?:install|i|add)\b([^\n;&|#`\"')]{0,300})"
     rb"|\b(?:yarn|pnpm|bun)\s+add\b([^\n;&|#`\"')]{0,300})"
@@ -458,13 +487,13 @@ _LISTED = tuple(
     for t in (b"pip", b"pip3", b"npm", b"pnpm", b"yarn", b"bun", b"gem", b"go")
     for q in (b"'", b'"')
 )
-_PIN = re.compile(rb"==|===|@\d|@v\d|@sha256:|@[0-9a-f]{7,40}\b")
+_PIN = _lazy(rb"==|===|@\d|@v\d|@sha256:|@[0-9a-f]{7,40}\b")
 
 
 _FILE_FLAGS = (b"-r", b"--requirement", b"-c", b"--constraint", b"-e", b"--editable", b"--version", b"-v")
 _VALUE_FLAGS = (b"-i", b"--index-url", b"--extra-index-url", b"-f", b"--find-links", b"-t", b"--target")
 _VALUE_FLAGS2 = (b"--prefix", b"--registry", b"--python", b"-p")
-_PACKAGE = re.compile(rb"^[A-Za-z0-9@][A-Za-z0-9._\-/@\[\],=<>~!*:^]*$")
+_PACKAGE = _lazy(rb"^[A-Za-z0-9@][A-Za-z0-9._\-/@\[\],=<>~!*:^]*$")
 
 
 def _unpinned_args(args: bytes, tool: bytes) -> list[str]:
@@ -496,17 +525,17 @@ def _unpinned_args(args: bytes, tool: bytes) -> list[str]:
 
 
 # A shell line runs the command when only these precede it on the line (not echo, not a comment).
-_SHELL_LEAD = re.compile(
+_SHELL_LEAD = _lazy(
     rb"(?:^|&&|\|\||;|\$\(|`|\bthen|\bdo|\belse|\bsudo(?:\s+-\w+)*|\bexec|\bcommand|\btime|\()\s*$"
 )
 # A script in another language runs it through one of these on the same line.
-_RUNS = re.compile(
+_RUNS = _lazy(
     rb"\b(?:subprocess|os\.system|os\.popen|check_call|check_output|execSync|execFileSync|spawnSync|spawn|exec)\b"
     rb"|\brun\("
 )
 _SHELL_EXTENSIONS = (".sh", ".bash", ".zsh", ".fish", ".ps1", ".psm1", ".bat", ".cmd")
 # ["pip", "install", "pkg"] and ('npm', 'install', 'pkg') argument lists
-_LIST_INSTALL = re.compile(
+_LIST_INSTALL = _lazy(
     rb"[\"'](pip3?|npm|pnpm|yarn|bun|gem|go)[\"']\s*,\s*(?:[\"'](?:-m|pip)[\"']\s*,\s*){0,2}[\"'](?:install|add|i)[\"']"
     rb"((?:\s*,\s*[\"'][^\"'\n]{1,200}[\"']){1,20})"
 )
@@ -608,12 +637,12 @@ _VENDORS = (
 _CLAIM = rb"(?:official(?:ly)?|verified|certified|endorsed|approved|authori[sz]ed|sanctioned)"
 _AUTHORED = rb"(?:made|built|published|provided|created|maintained|released|developed|signed)"
 _ARTIFACT = rb"(?:skill|plugin|tool|extension|integration|package|release)s?"
-_IMPERSONATE = re.compile(
+_IMPERSONATE = _lazy(
     rb"(?i)\b" + _CLAIM + rb"\s+(?:by\s+)?" + _VENDORS + rb"\b"
     rb"|\b(?:official(?:ly)?\s+)?" + _AUTHORED + rb"\s+by\s+" + _VENDORS + rb"\b"
     rb"|\b" + _VENDORS + rb"(?:'s)?\s+" + _CLAIM + rb"\s+" + _ARTIFACT + rb"\b"
 )
-_VENDOR_PREFIX = re.compile(rb"^(?:anthropic|seren|openai|official)-")
+_VENDOR_PREFIX = _lazy(rb"^(?:anthropic|seren|openai|official)-")
 
 
 def _impersonation(ctx: SkillContext) -> Iterator[Finding]:
