@@ -112,16 +112,17 @@ def _matches(spec_: ignore.IgnoreFile, ws_path: str) -> bool:
     return False
 
 
-def _inline_allowed(ctx: SkillContext, f: Finding) -> bool:
+def _inline_allowed(ctx: SkillContext, f: Finding, starts: dict[str, list[int]]) -> bool:
     info = ctx.by_rel.get(f.path)
     if info is None or f.line is None or b"skillsync" not in info.data:
         return False
     data = info.data
-    start = 0
-    for _ in range(f.line - 1):
-        start = data.find(b"\n", start) + 1
-        if start == 0:
-            return False
+    lines = starts.get(f.path)
+    if lines is None:  # once per file: many findings in a large file stay linear
+        lines = starts[f.path] = security.line_starts(data)
+    if f.line > len(lines):
+        return False
+    start = lines[f.line - 1]
     end = data.find(b"\n", start)
     m = _INLINE_ALLOW.search(data[start : end if end >= 0 else len(data)])
     if m is None:
@@ -154,11 +155,12 @@ def check_skill(ws: Workspace, skill: Skill, policy: _Policy | None = None) -> S
     ctx.collision = collision
     prefix = "" if skill.rel == "." else skill.rel + "/"
     out: list[Finding] = []
+    starts: dict[str, list[int]] = {}
     for family in FAMILIES:
         for f in family(ctx):
             ws_path = skill.rel if f.path == "." else prefix + f.path
             sev = policy.severity(f.rule, ws_path)
-            if sev == "off" or policy.allowed(f.rule, ws_path) or _inline_allowed(ctx, f):
+            if sev == "off" or policy.allowed(f.rule, ws_path) or _inline_allowed(ctx, f, starts):
                 continue
             message, hint = security.mask(f.message), f.hint and security.mask(f.hint)
             out.append(replace(f, path=ws_path, severity=_sev(sev), message=message, hint=hint))

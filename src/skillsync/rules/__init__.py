@@ -108,7 +108,7 @@ _ALL: tuple[RuleInfo, ...] = (
     _r(
         "security.generic-secret",
         "warning",
-        "no high-entropy value assigned to a name like *_KEY, *_TOKEN, *_SECRET, *PASSWORD",
+        "no random-looking value assigned to a credential name (API_KEY, *_TOKEN, *_SECRET, *PASSWORD)",
     ),
 )
 
