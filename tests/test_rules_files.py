@@ -108,7 +108,7 @@ def test_patterns_placeholders_and_prose_are_not_literal_links(tmp_path: Path) -
             "Secrets live in the store (assets/vault), never in code.\n"
             "Every script has help: `python scripts/script_name.py --help`.\n"
             "Cited below.[^1]\n\n"
-            "[^1]: Mermaid. \"Diagramming Tool.\" https://mermaid.js.org/\n"
+            '[^1]: Mermaid. "Diagramming Tool." https://mermaid.js.org/\n'
             "Missing: [none](references/gone/*.md), `scripts/absent.{sh,bat}`.\n"
         ),
         extra={

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 from skillsync import ignore
 from skillsync.config import ValidateConfig
-from skillsync.errors import ConfigError, LocalError, UsageError
+from skillsync.errors import ConfigError, UsageError
 from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
 from skillsync.rules import files as files_rules
 from skillsync.rules.context import SkillContext
 from skillsync.selection import NameCollisionError, select_paths
 from skillsync.text import printable
-from skillsync.workspace import Skill, Workspace, open_workspace
+from skillsync.workspace import SKILL_FILE, Skill, Workspace, open_workspace
 
 if TYPE_CHECKING:
     from skillsync.manifest import Manifest
@@ -155,26 +155,20 @@ def check_skill(
     """
     policy = policy or load_policy(ws)
     collision = None
-    try:
-        if manifest is not None:
-            ctx = SkillContext.from_manifest(ws, manifest)
-        else:
-            try:
-                selected = select_paths(ws, skill, None, str(skill.path))
-            except NameCollisionError as exc:
-                collision = exc.message
-                selected = []
-            ctx = SkillContext.load(ws, skill, selected)
-    except OSError as exc:
-        raise LocalError(
-            f"{printable(str(exc.filename or skill.rel))}: cannot read: {exc.strerror}",
-            hint="fix its permissions, or exclude it in .skillignore",
-        ) from None
+    if manifest is not None:
+        ctx = SkillContext.from_manifest(ws, manifest)
+    else:
+        try:
+            selected = select_paths(ws, skill, None, str(skill.path))
+        except NameCollisionError as exc:
+            collision = exc.message
+            selected = []
+        ctx = SkillContext.load(ws, skill, selected)
     ctx.collision = collision
     prefix = "" if skill.rel == "." else skill.rel + "/"
     out: list[Finding] = []
     starts: dict[str, list[int]] = {}
-    for family in FAMILIES:
+    for family in (_problem, *FAMILIES):
         for f in family(ctx):
             ws_path = skill.rel if f.path == "." else prefix + f.path
             sev = policy.severity(f.rule, ws_path)
@@ -184,6 +178,13 @@ def check_skill(
             out.append(replace(f, path=ws_path, severity=_sev(sev), message=message, hint=hint))
     out.sort(key=lambda f: (f.path, f.line or 0, _SEVERITY_ORDER[f.severity], f.rule))
     return SkillReport(skill, out)
+
+
+def _problem(ctx: SkillContext) -> Iterator[Finding]:
+    """Discovery's Problem with the skill (an invalid slug is reported by seren.check itself)."""
+    p = ctx.skill.problem
+    if p is not None and p.rule != "seren.slug-invalid":
+        yield Finding(p.rule, SKILL_FILE, None, p.message, p.hint)
 
 
 def _sev(value: str) -> Severity:
@@ -206,7 +207,7 @@ def skills_for_paths(
     a skill folder or a file inside one gives that skill (once); other files are ignored."""
     base = cwd or Path.cwd()
     if not paths:
-        return [(ws, ws.skills())]
+        return [(ws, ws.all_skills())]
     groups: dict[Path, tuple[Workspace, list[Skill]]] = {ws.root: (ws, [])}
     for raw in paths:
         target = Path(os.path.abspath(base / raw))  # noqa: PTH100 - keep links as given
@@ -232,12 +233,12 @@ def _pick(
             return
         yield from _pick(other, target, raw, groups)
         return
-    owner = ws.owner_of(target)
+    owner = ws.owner_of(target, broken=True)
     if owner is not None:
         yield ws, [owner]
         return
     if target.is_dir():
-        yield ws, [s for s in ws.skills() if s.path == target or target in s.path.parents]
+        yield ws, [s for s in ws.all_skills() if s.path == target or target in s.path.parents]
     elif not target.exists():
         raise UsageError(f"{printable(str(raw))}: no such file or folder")
     # a file outside every skill: nothing to check (pre-commit passes every changed file)

@@ -51,8 +51,6 @@ def validate_command(paths: tuple[str, ...], fmt: str | None, strict: bool, as_j
     reports: list[Any] = []
     for ws, skills in _targets(app, paths):
         reports.extend(check_skills(ws, skills).skills)
-        for rel in ws.unmatched:
-            echo_err(f"skillsync: warning: {rel}/SKILL.md matches no workspace layout and is not checked")
     report = Report(reports)
     out = reporters.render(report, fmt, colour=fmt == "text" and is_tty())
     if out:

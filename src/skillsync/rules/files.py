@@ -192,6 +192,14 @@ def check(ctx: SkillContext) -> Iterator[Finding]:
             ctx.collision,
             "rename one; they collide on macOS, Windows and in the registry",
         )
+    for rel, why in ctx.unreadable:
+        yield Finding(
+            "files.unreadable",
+            printable(rel),
+            None,
+            f"cannot read: {why}",
+            "fix its permissions, or exclude it in .skillignore",
+        )
     for f in ctx.files:
         if f.size == 0 and posixpath.basename(f.rel) not in EMPTY_BY_DESIGN:
             yield Finding("files.empty", f.rel, None, "file is empty", "add content or remove the file")
