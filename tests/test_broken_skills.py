@@ -87,6 +87,12 @@ def test_other_commands_skip_a_bad_skill_and_go_on(tmp_path: Path, command: list
     assert len(skipped) == 5  # My Skill, straße, the nested demo, both duplicates; not vendor/...
     assert all(line.startswith("skillsync: error: skipped ") for line in skipped)
     assert "good" in res.stdout  # the good skill was handled
+    doc = json.loads(res.stdout)
+    assert {s["rule"] for s in doc["skipped"]} == {
+        "seren.slug-invalid",
+        "seren.nested-skill",
+        "seren.slug-duplicate",
+    }
 
 
 def test_a_bad_skill_named_on_the_command_line_is_an_error_for_it_alone(tmp_path: Path) -> None:
@@ -95,3 +101,15 @@ def test_a_bad_skill_named_on_the_command_line_is_an_error_for_it_alone(tmp_path
     assert res.exit_code == 4
     assert "skipped skills/straße: invalid slug 'straße'" in res.stderr
     assert json.loads(res.stdout)["skills"][0]["slug"] == "good"
+
+
+def test_ignored_folders_are_not_judged(tmp_path: Path) -> None:
+    """Ignore rules still apply to skills found at any depth: a build output is not a skill."""
+    (tmp_path / "skillsync.toml").write_text("")
+    (tmp_path / ".gitignore").write_text("dist/\n")
+    write_skill(tmp_path, "skills/good")
+    write_skill(tmp_path, "dist/pkg/skills/good")
+    write_skill(tmp_path, "node_modules/x/skills/y")
+    write_skill(tmp_path, "vendor/a/b")
+    res = Cli(tmp_path)("validate", "--json")
+    assert set(_findings(json.loads(res.stdout))) == {"skills/good", "vendor/a/b"}

@@ -111,8 +111,20 @@ class Workspace:
         if self._skills is None:
             found, self.unmatched = discover(self.root, self.config, self._listings)
             self._skills = [s for s in found if s.problem is None]
-            self.broken = [s for s in found if s.problem is not None]
+            self.broken = [s for s in found if s.problem is not None and not self._ignored(s)]
+            kept = {s.rel for s in self.broken}
+            self.unmatched = [rel for rel in self.unmatched if rel in kept]
         return self._skills
+
+    def _ignored(self, skill: Skill) -> bool:
+        """A SKILL.md outside every layout that the ignore rules exclude, as seen from the
+        workspace folder (a build output, a vendored copy): not part of the workspace at all."""
+        if skill.problem is None or skill.problem.rule != LAYOUT_RULE:
+            return False
+        from skillsync.selection import explain  # selection imports this module
+
+        root = Skill(slug="workspace", path=self.root, rel=".")
+        return not explain(self, root, f"{skill.rel}/{SKILL_FILE}").shipped
 
     def all_skills(self) -> list[Skill]:
         """Every SKILL.md folder, broken ones included (what `validate` judges), by path."""

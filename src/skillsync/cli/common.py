@@ -95,6 +95,18 @@ def json_option(f: F) -> F:
 
 
 def emit_json(payload: dict[str, Any]) -> None:
+    app = current_state()
+    ws = app._workspace if app is not None else None
+    if ws is not None and ws.skipped and "skipped" not in payload:
+        # The broken skills the command left out (also one error line each on stderr).
+        payload = {
+            **payload,
+            "skipped": [
+                {"path": s.rel, "rule": s.problem.rule, "message": s.problem.message}
+                for s in ws.skipped
+                if s.problem is not None
+            ],
+        }
     click.echo(json_document(payload))
 
 
