@@ -35,15 +35,8 @@ def _isolated_home(
     yield
 
 
-def write_skill(
-    root: Path,
-    rel: str,
-    *,
-    name: str | None = None,
-    description: str = "Does a thing.",
-    body: str = "# Title\n\nUse it.\n",
-    extra: dict[str, bytes | str] | None = None,
-) -> Path:
+def write_skill(root: Path, rel: str, *, name: str | None = None, description: str = "Does a thing.",
+                body: str = "# Title\n\nUse it.\n", extra: dict[str, bytes | str] | None = None) -> Path:
     """Create a minimal valid skill folder at ``root/rel`` and return it."""
     folder = root / rel if rel != "." else root
     folder.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 from skillsync.config import (
     CONFIG_FILE,
@@ -101,6 +102,9 @@ class Workspace:
     # Folder entries read by discovery, keyed by absolute path, for this run's first selection
     # walk of each folder (see listing()). Never used where a stat cache records the walk.
     _listings: Listings = field(default_factory=dict, repr=False)
+    # Selection's ignore files above the root, up to the git top level (read once per Workspace,
+    # like the skill list; see selection._above).
+    ignore_above: Any = field(default=None, repr=False)
 
     @property
     def state_dir(self) -> Path:
@@ -109,7 +113,9 @@ class Workspace:
     def skills(self) -> list[Skill]:
         """Every skill in the workspace, sorted by relative path. Discovered once and kept."""
         if self._skills is None:
-            found, self.unmatched = discover(self.root, self.config, self._listings)
+            found, self.unmatched = discover(
+                self.root, self.config, self._listings, self.config_path is not None
+            )
             self._skills = [s for s in found if s.problem is None]
             self.broken = [s for s in found if s.problem is not None and not self._ignored(s)]
             kept = {s.rel for s in self.broken}
@@ -316,7 +322,9 @@ def _find_skill_dirs(
     return sorted(found)
 
 
-def discover(root: Path, config: Config, listings: Listings | None = None) -> tuple[list[Skill], list[str]]:
+def discover(
+    root: Path, config: Config, listings: Listings | None = None, has_config: bool = False
+) -> tuple[list[Skill], list[str]]:
     """Find skill folders and give each a slug; one bad folder never stops discovery.
 
     Returns every folder holding a SKILL.md as a Skill, sorted by path, and the folders that match
@@ -363,8 +371,7 @@ def discover(root: Path, config: Config, listings: Listings | None = None) -> tu
                 Problem(
                     LAYOUT_RULE,
                     f"folder {rel}/ matches no workspace layout: only validate handles it",
-                    "move it to a layout folder (skills/<name>/, <name>/, <org>/<name>/), add a "
-                    f'[[workspace.layouts]] glob for it, or set workspace.slugs."{rel}" in {CONFIG_FILE}',
+                    unmatched_hint(root, rel, has_config),
                 ),
             )
             continue
@@ -398,3 +405,19 @@ def discover(root: Path, config: Config, listings: Listings | None = None) -> tu
         for rel in rels
     ]
     return skills, unmatched
+
+
+def unmatched_hint(root: Path, rel: str, has_config: bool) -> str:
+    """How to make the folder ``rel`` (holding a SKILL.md no layout matches) a skill."""
+    parts = rel.split("/")
+    for depth in range(len(parts) - 1, 0, -1):  # a workspace of its own between root and the skill
+        inner = "/".join(parts[:depth])
+        if (root / inner / CONFIG_FILE).is_file():
+            return f"it belongs to the workspace in {inner}/: run skillsync -C {inner} (or from there)"
+    parent = rel.rpartition("/")[0]
+    glob = f"{parent}/*" if parent else "*"
+    where = "skillsync.toml" if has_config else "a skillsync.toml (skillsync init)"
+    return (
+        f'add a layout to {where}: [[workspace.layouts]] glob = "{glob}", '
+        f'or a slug: [workspace.slugs] "{rel}" = "NAME" (docs/config.md)'
+    )
