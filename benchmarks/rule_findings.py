@@ -26,9 +26,9 @@ from pathlib import Path
 
 def _workspace(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-    for p in dest.rglob("SKILL.md"):
-        if p.is_symlink():  # a mirror of a skill elsewhere in the repository (another agent's folder)
-            p.unlink()
+    for p in list(dest.rglob("*")):
+        if p.is_symlink() and (p.name == "SKILL.md" or not p.exists()):
+            p.unlink()  # a mirror of a skill elsewhere in the repository, or a dangling link
     skills = sorted({p.parent.relative_to(dest).as_posix() for p in dest.rglob("SKILL.md")})
     # drop skills nested in another (the workspace refuses them)
     kept = [s for s in skills if not any(s != o and (o == "." or s.startswith(o + "/")) for o in skills)]

@@ -129,6 +129,8 @@ def _ascii_letter(b: int) -> bool:
 
 def _invisible(f: FileInfo) -> Iterator[Finding]:
     d = f.data
+    if d.isascii():  # one fast pass: every character looked for is outside ASCII
+        return
     if b"\xe2\x80" not in d and b"\xe2\x81" not in d and b"\xef\xbb\xbf" not in d and b"\xf3\xa0" not in d:
         return
     lines, n, pos = _Lines(d), 0, 0
@@ -167,7 +169,7 @@ def _invisible(f: FileInfo) -> Iterator[Finding]:
 # --- instruction override aimed at the model (SKILL.md and documents) ------------------------------
 # (anchor, pattern that starts with it) over the lowercased text: the engine's literal-prefix search
 # finds candidates at memchr speed, and a document without an anchor costs one `in` per anchor.
-_OVERRIDE: tuple[tuple[bytes, _Lazy], ...] = tuple(
+_OVERRIDE: tuple[tuple[bytes, _Lazy], ...] = tuple(  # noqa: RUF005 - one table, two kinds of rows
     (anchor, _lazy(anchor + rest))
     for anchors, rest in (
         (
@@ -181,11 +183,16 @@ _OVERRIDE: tuple[tuple[bytes, _Lazy], ...] = tuple(
             rb"\s+(?:(?:telling|informing|notifying|alerting)\s+the\s+user|the\s+user(?:'s)?\s+"
             rb"(?:knowledge|knowing|noticing))\b",
         ),
-        ((b"hide", b"conceal"), rb"\s+(?:this|it|these\s+\w{1,20}|the\s+\w{1,20})\s+from\s+the\s+user\b"),
-        ((b"developer", b"jailbreak", b"god"), rb"\s+mode\s+(?:is\s+)?(?:enabled|activated|on)\b"),
-        ((b"reveal", b"print", b"output", b"repeat", b"leak"), rb"\s+(?:your|the)\s+system\s+prompt\b"),
     )
     for anchor in anchors
+) + (
+    # gated on a rarer tail; the pattern (its own literal-free start) runs only where the tail is
+    (
+        b"from the user",
+        _lazy(rb"(?:hide|conceal)\s+(?:this|it|these\s+\w{1,20}|the\s+\w{1,20})\s+from\s+the\s+user\b"),
+    ),
+    (b" mode", _lazy(rb"(?:developer|jailbreak|god)\s+mode\s+(?:is\s+)?(?:enabled|activated|on)\b")),
+    (b"system prompt", _lazy(rb"(?:reveal|print|output|repeat|leak)\s+(?:your|the)\s+system\s+prompt\b")),
 )
 
 
@@ -327,7 +334,6 @@ _DECODER_WORDS = (
     b"atob",
     b"Buffer.from",
 )
-_RUNNERS = (b"exec", b"eval", b"Function", b"compile")
 _SHELL_DECODE = (
     b"base64 -d",
     b"base64 --decode",
@@ -347,8 +353,10 @@ _PLACEHOLDER = _lazy(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\
 
 def _decode_exec(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    code = any(w in d for w in _DECODER_WORDS) and any(r in d for r in _RUNNERS)
-    if not code and not any(w in d for w in _SHELL_DECODE):
+    code = (b"exec" in d or b"eval" in d or b"Function" in d) and any(w in d for w in _DECODER_WORDS)
+    if not code and not (
+        (b"base64" in d or b"xxd" in d or b"ower" in d) and any(w in d for w in _SHELL_DECODE)
+    ):
         return
     lines = _Lines(d)
     hits = [m.start() for m in _DECODE_EXEC.finditer(d) if not _PLACEHOLDER.match(d, m.end())]
