@@ -131,8 +131,6 @@ def _invisible(f: FileInfo) -> Iterator[Finding]:
     d = f.data
     if d.isascii():  # one fast pass: every character looked for is outside ASCII
         return
-    if b"\xe2\x80" not in d and b"\xe2\x81" not in d and b"\xef\xbb\xbf" not in d and b"\xf3\xa0" not in d:
-        return
     lines, n, pos = _Lines(d), 0, 0
     search = _INVISIBLE.search
     while n < MAX_PER_FILE:
@@ -353,7 +351,7 @@ _PLACEHOLDER = _lazy(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\
 
 def _decode_exec(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    code = (b"exec" in d or b"eval" in d or b"Function" in d) and any(w in d for w in _DECODER_WORDS)
+    code = any(w in d for w in _DECODER_WORDS) and (b"exec" in d or b"eval" in d or b"Function" in d)
     if not code and not (
         (b"base64" in d or b"xxd" in d or b"ower" in d) and any(w in d for w in _SHELL_DECODE)
     ):
