@@ -66,15 +66,25 @@ VENV_MARKER = "pyvenv.cfg"
 
 # Likely secrets: never shipped unless `selection.allow` lists them.
 DEFAULT_DENY_PATTERNS: tuple[str, ...] = (
+    "*.env",
     ".env",
     ".env.*",
     "!.env*.example",
     "*.pem",
     "*.key",
     "*.p12",
+    "*.pfx",
+    "*.keystore",
+    "*.jks",
     "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
     "id_ed25519*",
+    "credentials",  # AWS (~/.aws/credentials), gcloud legacy, and the like
     "credentials*.json",
+    "application_default_credentials.json",  # gcloud
+    ".git-credentials",
+    ".netrc",
     ".npmrc",
     ".pypirc",
 )
@@ -357,7 +367,8 @@ def _walk(eng: _Engine) -> Iterator[tuple[str, str]]:
             yield rel, entry.path
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Control characters (C0, DEL, C1): never in a file name, in either direction (selection, unpack).
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _check_names(eng: _Engine, rels: list[str]) -> None:
@@ -374,7 +385,7 @@ def _check_names(eng: _Engine, rels: list[str]) -> None:
                 f"{eng.shown(rel)}: file name is not valid UTF-8",
                 hint="rename it, or exclude it in .skillignore",
             ) from None
-        if _CONTROL.search(rel):
+        if CONTROL_CHARS.search(rel):
             raise LocalError(
                 f"{eng.shown(rel)}: file name contains a control character",
                 hint="rename it, or exclude it in .skillignore",

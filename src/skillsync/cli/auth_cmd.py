@@ -43,8 +43,11 @@ def _read_key(from_stdin: bool) -> str:
         raise UsageError(
             "no API key given", hint="paste the key at the prompt, or pipe it with --with-key-stdin"
         )
-    if any(c.isspace() or not c.isprintable() for c in key):
-        raise UsageError("the API key contains spaces or control characters", hint="copy the key again")
+    from skillsync.remote.credentials import key_problem
+
+    problem = key_problem(key)
+    if problem is not None:
+        raise UsageError(f"the API key {problem}", hint="copy the key again")
     return key
 
 

@@ -50,6 +50,11 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return _error(exc.status_code, names.get(exc.status_code, "http_error"), str(exc.detail))
 
 
+async def _unexpected(_request: Request, _exc: Exception) -> Response:
+    """Any other exception: still the documented ``{"error", "message"}`` body, never plain text."""
+    return _error(500, "internal_error", "the local registry failed on this request; see its log")
+
+
 def create_app(
     db_path: Path | str,
     *,
@@ -86,6 +91,7 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
     app.include_router(routes_orgs.router)
     app.include_router(routes_skills.router)
     app.include_router(routes_publishers.router)

@@ -251,8 +251,13 @@ def make_client(
             transport=transport,
             **settings,
         )
+    source = "the given key"
     if key is None:
-        key, _ = api_key(remote, env)
+        key, source = api_key(remote, env)
+        source = {"env": "SEREN_API_KEY", "stored": f"the stored key of {remote.name}"}.get(source, source)
+    problem = credentials.key_problem(key)
+    if problem is not None:
+        raise UsageError(f"{source} {problem}", hint="copy the key again from Seren")
     return SerenClient(remote.url, key, remote=remote.name, **settings)
 
 
