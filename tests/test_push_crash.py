@@ -39,7 +39,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -52,6 +52,7 @@ def served(tmp_path: Path) -> Iterator[str]:
             str(tmp_path / "srv.sqlite3"),
             "--token",
             TOKEN,
+            "--faults",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -61,7 +62,8 @@ def served(tmp_path: Path) -> Iterator[str]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("serving "), line
-        yield line.split()[1]
+        url, admin = line.split()[1], line.split()[3].removeprefix("admin_token=")
+        yield url, admin
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -77,11 +79,12 @@ def _edit(ws: Path, round_: int, rnd: random.Random) -> None:
 
 
 def test_push_killed_at_random_moments_converges(
-    tmp_path: Path, served: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, served: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    url, admin = served
     ws = tmp_path / "ws"
     ws.mkdir()
-    (ws / "skillsync.toml").write_text(f'[remote]\ndefault = "test"\n\n[remotes.test]\nurl = "{served}"\n')
+    (ws / "skillsync.toml").write_text(f'[remote]\ndefault = "test"\n\n[remotes.test]\nurl = "{url}"\n')
     for slug in SKILLS:
         write_skill(ws, slug, extra={"assets/blob.bin": os.urandom(300_000)})
     env = {**os.environ, "SEREN_API_KEY": TOKEN}
@@ -92,7 +95,7 @@ def test_push_killed_at_random_moments_converges(
             "POST /organizations/{organization_id}/custom-skills/{skill_id}/revisions",
         )
     ]
-    answer = httpx.put(f"{served}/_emulator/faults", json=slow, headers={"Authorization": f"Bearer {TOKEN}"})
+    answer = httpx.put(f"{url}/_emulator/faults", json=slow, headers={"Authorization": f"Bearer {admin}"})
     assert answer.status_code == 200, answer.text
     rnd = random.Random(7)
     cmd = [sys.executable, "-m", "skillsync", "push", "--yes", "--jobs", "1"]

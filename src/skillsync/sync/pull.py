@@ -138,7 +138,8 @@ async def pull(
         # The expected list already bounds every file; the limits only must not refuse a large revision.
         total = sum(size for size, _ in expected.values())
         limits = UnpackLimits(
-            max_bytes=max(UnpackLimits.max_bytes, total), max_files=max(UnpackLimits.max_files, 2 * len(expected))
+            max_bytes=max(UnpackLimits.max_bytes, total),
+            max_files=max(UnpackLimits.max_files, 2 * len(expected)),
         )
         written = safe_unpack(fh, target, force=overwrite, expected=expected, remove=stale, limits=limits)
     skills, _ = discover(ws.root, ws.config)
