@@ -332,7 +332,7 @@ def _push_exit(items: list[Any]) -> int:
     ]
     if codes:
         return max(codes)
-    if any(i.result in ("refused", "blocked") for i in items):
+    if any(i.result in ("refused", "blocked", "raced") for i in items):
         return ExitCode.FINDINGS
     return 0
 

@@ -388,10 +388,9 @@ class SerenClient:
             hint="the remote sent far more than the API allows; check the remote URL (skillsync whoami)",
         )
 
-    async def _request_json(
-        self, method: str, path: str, *, limit: int = MAX_JSON_ANSWER_BYTES, **kwargs: Any
-    ) -> Any:
+    async def _request_json(self, method: str, path: str, *, limit: int | None = None, **kwargs: Any) -> Any:
         """The JSON answer, read as it streams and refused once past ``limit`` bytes."""
+        limit = MAX_JSON_ANSWER_BYTES if limit is None else limit
         async with self._open(method, path, **kwargs) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:

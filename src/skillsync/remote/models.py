@@ -76,7 +76,7 @@ class OrganizationCustomSkillFileMetadata(_Response):
     relative_path: str = _PATH
     revision_id: str
     sha256: str = _SHA
-    size_bytes: int
+    size_bytes: int = _SIZE
 
 
 class OrganizationCustomSkillFileContent(_Response):
@@ -86,7 +86,7 @@ class OrganizationCustomSkillFileContent(_Response):
     relative_path: str = _PATH
     revision_id: str
     sha256: str = _SHA
-    size_bytes: int
+    size_bytes: int = _SIZE
 
 
 class OrganizationCustomSkillRevisionSummary(_Response):
