@@ -109,7 +109,7 @@ def _handler(h: Hostile) -> type[BaseHTTPRequestHandler]:
             except OSError:
                 pass  # the client gave up: that is the point
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             h.requests.append(path)
             if path == "/organizations":

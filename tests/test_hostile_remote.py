@@ -39,8 +39,14 @@ BAD_FILES = {
 }
 
 
-@pytest.mark.parametrize("command", [("pull", "hello", "out"), ("status",), ("push", "--dry-run")])
-@pytest.mark.parametrize("case", sorted(BAD_FILES))
+CASES = [(case, ("pull", "hello", "out")) for case in sorted(BAD_FILES)] + [
+    (case, command)
+    for case in ("duplicate path", "size 2^70")
+    for command in (("status",), ("push", "--dry-run"))
+]
+
+
+@pytest.mark.parametrize(("case", "command"), CASES)
 def test_malformed_file_list_is_a_remote_error_naming_the_field(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, command: tuple[str, ...]
 ) -> None:

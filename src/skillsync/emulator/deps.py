@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from skillsync.emulator.db import Store, token_digest
 from skillsync.emulator.errors import ApiError, invalid, not_found
@@ -57,11 +58,14 @@ async def json_body(request: Request) -> Any:
         raise _too_large(cap)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, prefix="skillsync-body-") as spool:
         used = 0
-        async for chunk in request.stream():
-            used += len(chunk)
-            if used > cap:
-                raise _too_large(cap)
-            spool.write(chunk)
+        try:
+            async for chunk in request.stream():
+                used += len(chunk)
+                if used > cap:
+                    raise _too_large(cap)
+                spool.write(chunk)
+        except ClientDisconnect:  # gone (or timed out) mid-body: nobody reads the answer
+            raise invalid("the client left before sending the whole body", "incomplete_body") from None
         if not used:
             raise invalid("request body is empty: expected a JSON object", "invalid_json")
         spool.seek(0)
