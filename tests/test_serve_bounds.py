@@ -107,12 +107,15 @@ def test_announced_content_length_is_never_allocated(tmp_path: Path) -> None:
     """One byte sent of 250 MB announced: memory stays flat (was a 250 MB bytearray per request)."""
     app = create_app(tmp_path / "r.db", tokens=["t1"])
     sent: list[dict[str, Any]] = []
-    messages = [{"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"}]
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b"{", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
 
     async def receive() -> dict[str, Any]:
         return messages.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     scope = {
