@@ -47,22 +47,46 @@ class Run:
     def __init__(self, src: Path, work: Path) -> None:
         self.src = src
         self.work = work
-        self.env = {**os.environ, "PYTHONPATH": str(src), "SEREN_API_KEY": KEY, "XDG_CONFIG_HOME": str(work / "cfg")}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(src),
+            "SEREN_API_KEY": KEY,
+            "XDG_CONFIG_HOME": str(work / "cfg"),
+        }
 
-    def cli(self, cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-            timeout: float = 600) -> dict[str, Any]:
+    def cli(
+        self,
+        cwd: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+        timeout: float = 600,
+    ) -> dict[str, Any]:
         """One `python -m skillsync` under /usr/bin/time: exit code, peak RSS, seconds, output tail."""
         stats = self.work / "time.txt"
         cmd = ["/usr/bin/time", "-o", str(stats), "-f", "%M %e", sys.executable, "-m", "skillsync", *args]
         t0 = time.monotonic()
         try:
-            p = subprocess.run(cmd, cwd=cwd, env=env or self.env, capture_output=True, text=True,
-                               input=stdin, timeout=timeout, errors="replace")
+            p = subprocess.run(
+                cmd,
+                cwd=cwd,
+                env=env or self.env,
+                capture_output=True,
+                text=True,
+                input=stdin,
+                timeout=timeout,
+                errors="replace",
+            )
         except subprocess.TimeoutExpired:
             return {"exit": "timeout", "rss_mb": None, "s": round(time.monotonic() - t0, 1), "out": ""}
         rss_kb, secs = stats.read_text().split()[-2:]
         out = (p.stdout + p.stderr).strip().splitlines()
-        return {"exit": p.returncode, "rss_mb": int(rss_kb) // 1024, "s": float(secs), "out": out[-1][-150:] if out else ""}
+        return {
+            "exit": p.returncode,
+            "rss_mb": int(rss_kb) // 1024,
+            "s": float(secs),
+            "out": out[-1][-150:] if out else "",
+        }
 
     def workspace(self, url: str | None = None) -> Path:
         ws = Path(tempfile.mkdtemp(dir=self.work, prefix="ws-"))
@@ -88,8 +112,11 @@ def tar_gz(members: list[tuple[tarfile.TarInfo, bytes]], fmt: int = tarfile.GNU_
 
 def zeros_tar_gz(path: Path, name: str, size: int) -> None:
     """A tar.gz holding SKILL.md and ``size`` zero bytes, streamed (a gzip bomb of ~size/1000)."""
-    with path.open("wb") as out, gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6) as gz, \
-            tarfile.open(fileobj=gz, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+    with (
+        path.open("wb") as out,
+        gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6) as gz,
+        tarfile.open(fileobj=gz, mode="w|", format=tarfile.GNU_FORMAT) as tar,
+    ):
         info = tarfile.TarInfo("SKILL.md")
         info.size = len(SKILL_MD)
         tar.addfile(info, io.BytesIO(SKILL_MD))
@@ -97,6 +124,9 @@ def zeros_tar_gz(path: Path, name: str, size: int) -> None:
         class Zeros(io.RawIOBase):
             def __init__(self, n: int) -> None:
                 self.left = n
+
+            def readable(self) -> bool:
+                return True
 
             def readinto(self, b: Any) -> int:
                 k = min(len(b), self.left)
@@ -131,7 +161,9 @@ def pax_bomb(header_bytes: int) -> bytes:
     body.write(comp.compress(b"\n" + bytes(-total % 512)))
     info = tarfile.TarInfo("SKILL.md")
     info.size = len(SKILL_MD)
-    body.write(comp.compress(info.tobuf(tarfile.USTAR_FORMAT) + SKILL_MD + bytes(-len(SKILL_MD) % 512) + bytes(1024)))
+    body.write(
+        comp.compress(info.tobuf(tarfile.USTAR_FORMAT) + SKILL_MD + bytes(-len(SKILL_MD) % 512) + bytes(1024))
+    )
     body.write(comp.flush())
     return body.getvalue()
 
@@ -179,7 +211,9 @@ def item4(r: Run) -> dict[str, Any]:
         env = {**r.env, "SEREN_API_KEY": "seren_cl\u00e9"}
         res = {"SEREN_API_KEY": r.cli(ws, "status", env=env)}
         env = {k: v for k, v in r.env.items() if k != "SEREN_API_KEY"}
-        res["login stdin"] = r.cli(ws, "login", "--remote", "evil", "--with-key-stdin", env=env, stdin="seren_cl\u00e9\n")
+        res["login stdin"] = r.cli(
+            ws, "login", "--remote", "evil", "--with-key-stdin", env=env, stdin="seren_cl\u00e9\n"
+        )
     return res
 
 
@@ -208,8 +242,13 @@ def item6(r: Run) -> dict[str, Any]:
     res = r.cli(ws, "validate")
     shipped = []
     for name in names:
-        p = subprocess.run([sys.executable, "-m", "skillsync", "why", f"hello/{name}", "--json"], cwd=ws,
-                           env=r.env, capture_output=True, text=True)
+        p = subprocess.run(
+            [sys.executable, "-m", "skillsync", "why", f"hello/{name}", "--json"],
+            cwd=ws,
+            env=r.env,
+            capture_output=True,
+            text=True,
+        )
         if json.loads(p.stdout).get("shipped"):
             shipped.append(name)
     res["shipped"] = shipped
@@ -240,8 +279,12 @@ uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off", http="h
 
 
 def item8(r: Run, rounds: int = 5) -> dict[str, Any]:
-    proc = subprocess.Popen([sys.executable, "-c", REGISTRY, str(r.work / "race.db"), KEY], env=r.env,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", REGISTRY, str(r.work / "race.db"), KEY],
+        env=r.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         url = f"http://127.0.0.1:{proc.stdout.readline().strip()}"
@@ -249,23 +292,45 @@ def item8(r: Run, rounds: int = 5) -> dict[str, Any]:
         for i in range(rounds):
             one = r.workspace(url)
             (one / "skillsync.toml").write_text(f'[remote]\ndefault = "t"\n\n[remotes.t]\nurl = "{url}"\n')
-            (one / "hello" / "SKILL.md").write_bytes(SKILL_MD.replace(b"name: hello", f"name: race{i}".encode()))
+            (one / "hello" / "SKILL.md").write_bytes(
+                SKILL_MD.replace(b"name: hello", f"name: race{i}".encode())
+            )
             (one / "hello").rename(one / f"race{i}")
-            subprocess.run([sys.executable, "-m", "skillsync", "push", "--yes"], cwd=one, env=r.env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "skillsync", "push", "--yes"],
+                cwd=one,
+                env=r.env,
+                check=True,
+                capture_output=True,
+            )
             two = r.work / f"two-{i}"
             shutil.copytree(one, two)
             (one / f"race{i}" / "a.md").write_text("one\n")
             (two / f"race{i}" / "b.md").write_text("two\n")
-            ps = [subprocess.Popen([sys.executable, "-m", "skillsync", "push", "--yes"], cwd=ws, env=r.env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for ws in (one, two)]
+            ps = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "skillsync", "push", "--yes"],
+                    cwd=ws,
+                    env=r.env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+                for ws in (one, two)
+            ]
             codes = sorted(p.wait(120) for p in ps)
             if codes == [0, 0]:
                 undetected += 1
             elif codes == [0, 1]:
                 detected += 1
-        return {f"{rounds} rounds": {"exit": f"both 0 in {undetected}, one 1 in {detected}", "rss_mb": None, "s": None,
-                                     "out": ""}}
+        return {
+            f"{rounds} rounds": {
+                "exit": f"both 0 in {undetected}, one 1 in {detected}",
+                "rss_mb": None,
+                "s": None,
+                "out": "",
+            }
+        }
     finally:
         proc.terminate()
         proc.wait(10)
@@ -288,12 +353,26 @@ def item9(r: Run) -> dict[str, Any]:
 
 
 @contextmanager
-def served(r: Run, *args: str, nofile: int | None = None) -> Iterator[tuple[str, str, str | None, subprocess.Popen[bytes], Path]]:
+def served(
+    r: Run, *args: str, nofile: int | None = None
+) -> Iterator[tuple[str, str, str | None, subprocess.Popen[bytes], Path]]:
     log = r.work / f"serve-{time.monotonic_ns()}.log"
     limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) if nofile else None
-    cmd = [sys.executable, "-m", "skillsync", "serve", "--port", "0", "--db", str(r.work / f"{log.stem}.db"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "skillsync",
+        "serve",
+        "--port",
+        "0",
+        "--db",
+        str(r.work / f"{log.stem}.db"),
+        *args,
+    ]
     with log.open("wb") as err:
-        proc = subprocess.Popen(cmd, cwd=r.work, env=r.env, stdout=subprocess.PIPE, stderr=err, preexec_fn=limit)
+        proc = subprocess.Popen(
+            cmd, cwd=r.work, env=r.env, stdout=subprocess.PIPE, stderr=err, preexec_fn=limit
+        )
         assert proc.stdout is not None
         words = proc.stdout.readline().decode().split()
         if not words:
@@ -315,12 +394,19 @@ def _hwm_mb(pid: int) -> int:
     return -1
 
 
-def _req(url: str, method: str, path: str, token: str, body: bytes | None = None, timeout: float = 10) -> tuple[Any, str]:
+def _req(
+    url: str, method: str, path: str, token: str, body: bytes | None = None, timeout: float = 10
+) -> tuple[Any, str]:
     import httpx
 
     try:
-        resp = httpx.request(method, url + path, content=body, timeout=timeout,
-                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        resp = httpx.request(
+            method,
+            url + path,
+            content=body,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         return resp.status_code, resp.headers.get("content-type", "")
     except httpx.HTTPError as exc:
         return type(exc).__name__, ""
@@ -338,7 +424,9 @@ def item10(r: Run) -> dict[str, Any]:
         user_put = _req(url, "PUT", "/_emulator/faults", token, fault)[0]
         if admin:
             _req(url, "PUT", "/_emulator/faults", admin, fault)
-        threading.Thread(target=_req, args=(url, "GET", "/organizations", token, None, 90), daemon=True).start()
+        threading.Thread(
+            target=_req, args=(url, "GET", "/organizations", token, None, 90), daemon=True
+        ).start()
         time.sleep(1)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -349,8 +437,14 @@ def item10(r: Run) -> dict[str, Any]:
             stopped = "not within 15 s"
     finally:
         ctx.__exit__(None, None, None)
-    return {"faults + SIGTERM": {"exit": proc.returncode, "rss_mb": None, "s": stopped,
-                                 "out": f"PUT faults with a user token: {user_put}"}}
+    return {
+        "faults + SIGTERM": {
+            "exit": proc.returncode,
+            "rss_mb": None,
+            "s": stopped,
+            "out": f"PUT faults with a user token: {user_put}",
+        }
+    }
 
 
 def item11(r: Run) -> dict[str, Any]:
@@ -359,8 +453,10 @@ def item11(r: Run) -> dict[str, Any]:
         socks = []
         for _ in range(10):
             s = socket.create_connection(("127.0.0.1", port))
-            s.sendall(f"POST /organizations/x/custom-skills HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
-                      f"Content-Type: application/json\r\nContent-Length: 285000000\r\n\r\n{{".encode())
+            s.sendall(
+                f"POST /organizations/x/custom-skills HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: 285000000\r\n\r\n{{".encode()
+            )
             socks.append(s)
         time.sleep(3)
         hwm = _hwm_mb(proc.pid)
@@ -384,9 +480,13 @@ def item12(r: Run, n: int = 3000, seconds: float = 15) -> dict[str, Any]:
                 socks.append(s)
             except OSError:
                 break
-        good = [_req(url, "GET", "/organizations", token, timeout=5)[0]]
+        t1 = time.monotonic()
+        good: list[Any] = [_req(url, "GET", "/organizations", token, timeout=20)[0]]
+        good.append(f"{time.monotonic() - t1:.1f}s")
         time.sleep(max(0.0, seconds - (time.monotonic() - t0)))
-        good.append(_req(url, "GET", "/organizations", token, timeout=5)[0])
+        t1 = time.monotonic()
+        good.append(_req(url, "GET", "/organizations", token, timeout=20)[0])
+        good.append(f"{time.monotonic() - t1:.1f}s")
         still_open = 0
         for s in socks:
             s.setblocking(False)
@@ -399,10 +499,15 @@ def item12(r: Run, n: int = 3000, seconds: float = 15) -> dict[str, Any]:
             s.close()
         hwm = _hwm_mb(proc.pid)
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    return {f"{n} slow conns, 1024 fds, {seconds:g} s": {
-        "exit": None, "rss_mb": hwm, "s": None,
-        "out": f"normal GET at start/end: {good}; slow still open: {still_open}; "
-               f"server stderr: {log.stat().st_size} bytes"}}
+    return {
+        f"{n} slow conns, 1024 fds, {seconds:g} s": {
+            "exit": None,
+            "rss_mb": hwm,
+            "s": None,
+            "out": f"normal GET at start/end: {good}; slow still open: {still_open}; "
+            f"server stderr: {log.stat().st_size} bytes",
+        }
+    }
 
 
 def item13(r: Run) -> dict[str, Any]:
@@ -410,22 +515,46 @@ def item13(r: Run) -> dict[str, Any]:
     with served(r) as (url, token, _, _proc, _log):
         import httpx
 
-        org = httpx.get(url + "/organizations", headers={"Authorization": f"Bearer {token}"}).json()["data"][0]["id"]
+        org = httpx.get(url + "/organizations", headers={"Authorization": f"Bearer {token}"}).json()["data"][
+            0
+        ]["id"]
         deep = b"[" * 200_000 + b"]" * 200_000
         out["JSON 200,000 deep"] = _req(url, "POST", f"/organizations/{org}/custom-skills", token, deep)
         for label, value in (("date 2001-02-30", "2001-02-30"), ("int 5000 digits", "9" * 5000)):
             md = f"---\nname: d\ndescription: D.\nmetadata:\n  r: {value}\n---\n# D\n".encode()
             import base64
 
-            body = json.dumps({"slug": f"d{len(out)}", "display_name": "D", "initial_revision": {
-                "files": [{"relative_path": "SKILL.md", "content_base64": base64.b64encode(md).decode()}]}}).encode()
+            body = json.dumps(
+                {
+                    "slug": f"d{len(out)}",
+                    "display_name": "D",
+                    "initial_revision": {
+                        "files": [
+                            {"relative_path": "SKILL.md", "content_base64": base64.b64encode(md).decode()}
+                        ]
+                    },
+                }
+            ).encode()
             out[label] = _req(url, "POST", f"/organizations/{org}/custom-skills", token, body)
-    return {k: {"exit": None, "rss_mb": None, "s": None, "out": f"HTTP {v[0]} {v[1]}"} for k, v in out.items()}
+    return {
+        k: {"exit": None, "rss_mb": None, "s": None, "out": f"HTTP {v[0]} {v[1]}"} for k, v in out.items()
+    }
 
 
 ITEMS: dict[int, Callable[..., dict[str, Any]]] = {
-    1: item1, 2: item2, 3: item3, 4: item4, 5: item5, 6: item6, 7: item7, 8: item8, 9: item9,
-    10: item10, 11: item11, 12: item12, 13: item13,
+    1: item1,
+    2: item2,
+    3: item3,
+    4: item4,
+    5: item5,
+    6: item6,
+    7: item7,
+    8: item8,
+    9: item9,
+    10: item10,
+    11: item11,
+    12: item12,
+    13: item13,
 }
 
 
@@ -445,8 +574,11 @@ def main() -> int:
         if not args.json:
             for case, fig in res.items():
                 rest = {k: v for k, v in fig.items() if k not in ("exit", "rss_mb", "s", "out")}
-                print(f"{n:>2} {case:<28} exit={fig['exit']!s:<8} rss={fig['rss_mb']!s:>5} MB  t={fig['s']!s:>5} s  "
-                      f"{fig['out']} {rest or ''}", flush=True)
+                print(
+                    f"{n:>2} {case:<28} exit={fig['exit']!s:<8} rss={fig['rss_mb']!s:>5} MB  t={fig['s']!s:>5} s  "
+                    f"{fig['out']} {rest or ''}",
+                    flush=True,
+                )
     if args.json:
         print(json.dumps(results, indent=1))
     return 0

@@ -154,6 +154,7 @@ def hostile_remote(h: Hostile) -> Iterator[str]:
     """Serve ``h`` on 127.0.0.1 (a free port) in a thread; yield the base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(h))
     server.daemon_threads = True
+    server.handle_error = lambda *_args: None  # type: ignore[method-assign]  # clients hang up on purpose
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

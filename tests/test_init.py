@@ -13,9 +13,16 @@ from pydantic import BaseModel
 
 from skillsync import __version__
 from skillsync.config import Config, load_config_file
-from skillsync.initws import COMMENTS, EXAMPLES, HOOK_ID, PRE_COMMIT_REPO, merge_gitignore, render_config
 from skillsync.selection import select
 from skillsync.workspace import open_workspace
+from skillsync.workspace_init import (
+    COMMENTS,
+    EXAMPLES,
+    HOOK_ID,
+    PRE_COMMIT_REPO,
+    merge_gitignore,
+    render_config,
+)
 from tests.conftest import Cli, git, write_skill
 
 
@@ -39,9 +46,9 @@ def test_generated_config_parses_to_the_defaults(tmp_path: Path) -> None:
 def test_every_config_key_is_written_and_commented() -> None:
     text = render_config()
     for key, value in _config_keys(Config()):
-        assert key in COMMENTS, f"add a comment for {key} in skillsync.initws.COMMENTS"
+        assert key in COMMENTS, f"add a comment for {key} in skillsync.workspace_init.COMMENTS"
         if value is None:
-            assert key in EXAMPLES, f"add an example for {key} in skillsync.initws.EXAMPLES"
+            assert key in EXAMPLES, f"add an example for {key} in skillsync.workspace_init.EXAMPLES"
         leaf = key.rsplit(".", 1)[-1]
         assert f"{leaf} =" in text or f"[{key}]" in text or f"[[{key}]]" in text, key
 

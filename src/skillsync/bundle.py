@@ -24,7 +24,7 @@ from typing import IO, BinaryIO
 
 from skillsync.errors import LocalError
 from skillsync.manifest import CHUNK_SIZE, FileEntry, Manifest
-from skillsync.selection import CONTROL_CHARS
+from skillsync.text import CONTROL, escape_controls
 
 COMPRESS_LEVEL = 6
 TAR_FORMAT = tarfile.GNU_FORMAT
@@ -156,8 +156,8 @@ def _member_path(label: str, member: tarfile.TarInfo, strip_components: int) -> 
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise _refuse(label, name, "name is not valid UTF-8") from None
-    if CONTROL_CHARS.search(name):  # the rule local selection applies: such a name never ships
-        raise _refuse(label, name.encode("unicode_escape").decode("ascii"), "control character in the name")
+    if CONTROL.search(name):  # the rule local selection applies: such a name never ships
+        raise _refuse(label, escape_controls(name), "control character in the name")
     parts = name.split("/")
     if ".." in parts:
         raise _refuse(label, name, "'..' segment")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from skillsync.cli.common import emit_json, json_option, state
-from skillsync.initws import init_workspace
+from skillsync.workspace_init import init_workspace
 
 
 @click.command("init")
