@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -37,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.hostile_server import SKILL_MD, Hostile, file_meta, hostile_remote  # noqa: E402
+from tests.hostile_server import SKILL_MD, Hostile, file_meta, hostile_remote, tar_gz  # noqa: E402
 
 KEY = "seren_bench_key"
 MIB = 1 << 20
@@ -99,15 +98,6 @@ class Run:
         (ws / "hello").mkdir()
         (ws / "hello" / "SKILL.md").write_bytes(SKILL_MD)
         return ws
-
-
-def tar_gz(members: list[tuple[tarfile.TarInfo, bytes]], fmt: int = tarfile.GNU_FORMAT) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=fmt) as tar:
-        for info, data in members:
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue())
 
 
 def zeros_tar_gz(path: Path, name: str, size: int) -> None:
@@ -454,8 +444,9 @@ def item11(r: Run) -> dict[str, Any]:
         for _ in range(10):
             s = socket.create_connection(("127.0.0.1", port))
             s.sendall(
-                f"POST /organizations/x/custom-skills HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: 285000000\r\n\r\n{{".encode()
+                f"POST /organizations/x/custom-skills HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: 285000000\r\n\r\n{{".encode()
             )
             socks.append(s)
         time.sleep(3)
@@ -575,8 +566,8 @@ def main() -> int:
             for case, fig in res.items():
                 rest = {k: v for k, v in fig.items() if k not in ("exit", "rss_mb", "s", "out")}
                 print(
-                    f"{n:>2} {case:<28} exit={fig['exit']!s:<8} rss={fig['rss_mb']!s:>5} MB  t={fig['s']!s:>5} s  "
-                    f"{fig['out']} {rest or ''}",
+                    f"{n:>2} {case:<28} exit={fig['exit']!s:<8} rss={fig['rss_mb']!s:>5} MB  "
+                    f"t={fig['s']!s:>5} s  {fig['out']} {rest or ''}",
                     flush=True,
                 )
     if args.json:

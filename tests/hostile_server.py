@@ -8,8 +8,11 @@ of bytes to stream).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
+import tarfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +40,16 @@ def file_meta(path: str, data: bytes = SKILL_MD, **over: Any) -> dict[str, Any]:
     }
     doc.update(over)
     return doc
+
+
+def tar_gz(members: list[tuple[tarfile.TarInfo, bytes]], fmt: int = tarfile.GNU_FORMAT) -> bytes:
+    """A tar.gz of (header, data) pairs; each header's size is set from its data."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=fmt) as tar:
+        for info, data in members:
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue())
 
 
 @dataclass

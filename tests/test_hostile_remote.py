@@ -6,15 +6,13 @@ answers and bundles are bounded while they stream; a non-ASCII key is a usage er
 
 from __future__ import annotations
 
-import gzip
-import io
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Cli, write_skill
-from tests.hostile_server import SKILL_MD, Hostile, file_meta, hostile_remote
+from tests.hostile_server import SKILL_MD, Hostile, file_meta, hostile_remote, tar_gz
 
 KEY = "seren_hostile_test_key"
 
@@ -72,15 +70,6 @@ def test_oversized_json_answer_stops_at_the_limit(tmp_path: Path, monkeypatch: p
     assert f"exceeds {1 << 20} bytes" in result.output
 
 
-def _tar_gz(members: list[tuple[tarfile.TarInfo, bytes]], fmt: int = tarfile.GNU_FORMAT) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=fmt) as tar:
-        for info, data in members:
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue())
-
-
 def test_bundle_larger_than_the_revision_declares_is_refused_while_streaming(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,7 +87,7 @@ def test_bundle_with_a_huge_pax_header_is_refused_before_reading_it(
     monkeypatch.setenv("SEREN_API_KEY", KEY)
     info = tarfile.TarInfo("SKILL.md")
     info.pax_headers = {"comment": "x" * (2 << 20)}  # compresses to a few KiB
-    bundle = _tar_gz([(info, SKILL_MD)], fmt=tarfile.PAX_FORMAT)
+    bundle = tar_gz([(info, SKILL_MD)], fmt=tarfile.PAX_FORMAT)
     assert len(bundle) < 64 * 1024
     with hostile_remote(Hostile(bundle=bundle)) as url:
         result = _ws(tmp_path, url)("pull", "hello", "out")
@@ -108,7 +97,7 @@ def test_bundle_with_a_huge_pax_header_is_refused_before_reading_it(
 
 def test_pull_of_a_good_bundle_still_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEREN_API_KEY", KEY)
-    bundle = _tar_gz([(tarfile.TarInfo("SKILL.md"), SKILL_MD)])
+    bundle = tar_gz([(tarfile.TarInfo("SKILL.md"), SKILL_MD)])
     with hostile_remote(Hostile(bundle=bundle)) as url:
         result = _ws(tmp_path, url)("pull", "hello", "out")
     assert result.exit_code == 0, result.output

@@ -6,25 +6,19 @@ written (no destination, no leftover temp folder).
 
 from __future__ import annotations
 
-import gzip
-import io
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Cli
+from tests.hostile_server import tar_gz
 
 SKILL = b"---\nname: x\ndescription: y\n---\n"
 
 
 def _archive(path: Path, members: list[tuple[tarfile.TarInfo, bytes]], fmt: int = tarfile.GNU_FORMAT) -> Path:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=fmt) as tar:
-        for info, data in members:
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    path.write_bytes(gzip.compress(raw.getvalue()))
+    path.write_bytes(tar_gz(members, fmt))
     return path
 
 
