@@ -18,11 +18,19 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from skillsync.text import CONTROL
+
 # Bounds on what a remote may claim (docs/remotes.md, "What a remote may send"): a bad answer is a
 # remote error naming the field, never a crash further down (tree digests, the unpacker, disk).
 MAX_REMOTE_FILE_BYTES: Final = 1 << 40  # 1 TiB: far above any real limit, far below overflow
 SHA256_HEX: Final = r"^[0-9a-fA-F]{64}$"
-_PATH = Field(min_length=1, max_length=4096, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")
+_PATH = Field(min_length=1, max_length=4096)
+
+
+def _plain_path(path: str) -> str:
+    if CONTROL.search(path):
+        raise ValueError("path contains a control character")
+    return path
 _SHA = Field(pattern=SHA256_HEX)
 _SIZE = Field(ge=0, le=MAX_REMOTE_FILE_BYTES)
 
@@ -78,6 +86,8 @@ class OrganizationCustomSkillFileMetadata(_Response):
     sha256: str = _SHA
     size_bytes: int = _SIZE
 
+    _path = field_validator("relative_path")(_plain_path)
+
 
 class OrganizationCustomSkillFileContent(_Response):
     content_base64: str
@@ -87,6 +97,8 @@ class OrganizationCustomSkillFileContent(_Response):
     revision_id: str
     sha256: str = _SHA
     size_bytes: int = _SIZE
+
+    _path = field_validator("relative_path")(_plain_path)
 
 
 class OrganizationCustomSkillRevisionSummary(_Response):
