@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import ast
+import functools
+from collections.abc import Mapping, Set
 from pathlib import Path
 
 import pytest
@@ -41,12 +43,18 @@ def _imports_of(source: str, package: list[str]) -> set[str]:
     return found
 
 
-def _modules(under: str = "") -> dict[str, set[str]]:
-    root = PACKAGE / under if under else PACKAGE
-    return {str(p.relative_to(PACKAGE)): _imports(p) for p in sorted(root.rglob("*.py"))}
+@functools.cache
+def _all_modules() -> dict[str, frozenset[str]]:
+    """Every module of the package (parsed once per test session) -> what it imports."""
+    return {p.relative_to(PACKAGE).as_posix(): frozenset(_imports(p)) for p in sorted(PACKAGE.rglob("*.py"))}
 
 
-def _offending(mods: dict[str, set[str]], banned: tuple[str, ...]) -> dict[str, list[str]]:
+def _modules(under: str = "") -> dict[str, frozenset[str]]:
+    prefix = under + "/" if under else ""
+    return {path: names for path, names in _all_modules().items() if path.startswith(prefix)}
+
+
+def _offending(mods: Mapping[str, Set[str]], banned: tuple[str, ...]) -> dict[str, list[str]]:
     hits = {
         path: sorted(m for m in names if m in banned or m.startswith(tuple(b + "." for b in banned)))
         for path, names in mods.items()

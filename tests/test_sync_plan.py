@@ -217,7 +217,7 @@ def entries(draw: st.DrawFn) -> SkillState | None:
     return e
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(DIGESTS, remote_views(), st.none() | DIGESTS, entries())
 def test_classify_properties(
     local: str, remote: RemoteView | None, latest: str | None, e: SkillState | None
@@ -240,7 +240,7 @@ def test_classify_properties(
         assert e is not None and e.base is not None and local != e.base.digest
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from(STATES),
     remote_views(),

@@ -12,6 +12,7 @@ from skillsync.bundle import UnpackLimits
 from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.commands.pack import pack, unpack
 from skillsync.errors import UsageError
+from skillsync.textfit import plural
 
 
 @click.command("pack")
@@ -42,7 +43,8 @@ def pack_command(skill: str, output: str | None, as_json: bool) -> int:
     if as_json:
         emit_json(res.to_json())
     else:
-        echo_err(f"wrote {res.output} ({res.files} files, {res.bytes} bytes, {res.digest})")
+        sizes = f"{plural(res.files, 'file')}, {plural(res.bytes, 'byte')}"
+        echo_err(f"wrote {res.output} ({sizes}, {res.digest})")
     return 0
 
 
@@ -81,5 +83,5 @@ def unpack_command(
     if as_json:
         emit_json(res.to_json())
     else:
-        echo_err(f"unpacked {len(res.files)} files into {dest}")
+        echo_err(f"unpacked {plural(len(res.files), 'file')} into {dest}")
     return 0

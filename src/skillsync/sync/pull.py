@@ -147,7 +147,9 @@ async def pull(
             max_bytes=max(UnpackLimits.max_bytes, total),
             max_files=max(UnpackLimits.max_files, 2 * len(expected)),
         )
-        written = safe_unpack(fh, target, force=overwrite, expected=expected, remove=stale, limits=limits)
+        written = safe_unpack(
+            fh, target, force=overwrite, expected=expected, remove=stale, keep_modes=True, limits=limits
+        )
     skills, _ = discover(ws.root, ws.config)
     is_ours = any(s.slug == slug and os.path.abspath(s.path) == os.path.abspath(target) for s in skills)  # noqa: PTH100
     _record(ws, entry, is_ours, rid, number, info.digest, view.latest_revision_id)
