@@ -54,7 +54,7 @@ def test_malformed_file_list_is_a_remote_error_naming_the_field(
         result = _ws(tmp_path, url)(*command)
     assert result.exit_code == 3, result.output  # was 70 (ValueError in tree_digest) or a written file
     assert "evil:" in result.output and field in result.output, result.output
-    assert "internal error" not in result.output
+    assert "internal error" not in result.output and "upgrade skillsync" not in result.output
     assert not (tmp_path / "ws" / "out").exists()
 
 

@@ -53,6 +53,8 @@ PAGE_LIMIT: Final = 50
 # base64 (the 50 MiB file limit), far above any list or revision.
 MAX_JSON_ANSWER_BYTES: Final = 80 * 1024 * 1024
 MAX_ERROR_BYTES: Final = 64 * 1024  # of an error answer's body
+# Validation errors a newer API could cause (a field gone, a new enum value); any other is a bad value.
+_DRIFT_ERRORS: Final = frozenset({"missing", "literal_error", "enum"})
 
 # operation id (as in the contract) -> (method, path template, model of `data`, is a list).
 # tests/test_remote_models.py checks each entry against the contract's paths and response schemas.
@@ -430,7 +432,9 @@ class SerenClient:
             raise RemoteError(
                 f"{self.remote}: {method} {self._url(path)}: unexpected answer: {model.__name__}.{where}: "
                 f"{first['msg']}",
-                hint="the server may speak a newer API; upgrade skillsync",
+                hint="the server may speak a newer API; upgrade skillsync"
+                if first["type"] in _DRIFT_ERRORS
+                else "the answer breaks the API's rules; check the remote URL (skillsync whoami)",
             ) from None
 
     async def _one(self, op: str, model: type[M], *, path: dict[str, str] | None = None, **kw: Any) -> M:
