@@ -38,9 +38,8 @@ BAD_FILES = {
 
 
 CASES = [(case, ("pull", "hello", "out")) for case in sorted(BAD_FILES)] + [
-    (case, command)
-    for case in ("duplicate path", "size 2^70")
-    for command in (("status",), ("push", "--dry-run"))
+    ("duplicate path", ("status",)),
+    ("size 2^70", ("push", "--dry-run")),
 ]
 
 
