@@ -94,6 +94,15 @@ class _Slot:
         return at if self.retry_at is None else max(at, self.retry_at)
 
 
+def _preload(*, push: bool) -> None:
+    """Import the pipeline now, so the first save does not pay for it in its latency."""
+    import skillsync.manifest
+    import skillsync.validate  # noqa: F401
+
+    if push:
+        import skillsync.sync.push  # noqa: F401
+
+
 def _line(f: Finding) -> str:
     where = f"{f.path}:{f.line}" if f.line else f.path
     return f"{where}: {f.rule}: {f.message}"
@@ -230,6 +239,7 @@ class Watcher:
     async def run(self, stop: asyncio.Event) -> list[str]:
         """Watch until ``stop`` is set; returns the slugs whose upload was abandoned."""
         self._start_slots()
+        _preload(push=self.opts.push)
         remote_display: str | None = None
         if self.opts.push:
             try:
