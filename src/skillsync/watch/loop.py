@@ -90,6 +90,7 @@ class _Slot:
         self.saved_at = max(self.saved_at, saved_at)
 
     def due(self, quiet: float, ceiling: float) -> float:
+        """When to run: ``quiet`` after the newest change, at most ``ceiling`` after the first."""
         at = min(self.last_at + quiet, self.first_at + ceiling)
         return at if self.retry_at is None else max(at, self.retry_at)
 
@@ -97,7 +98,7 @@ class _Slot:
 def _preload(*, push: bool) -> None:
     """Import the pipeline now, so the first save does not pay for it in its latency."""
     import skillsync.manifest
-    import skillsync.validate  # noqa: F401
+    import skillsync.validate
 
     if push:
         import skillsync.sync.push  # noqa: F401
@@ -416,7 +417,8 @@ class Watcher:
         for slot in self.slots.values():
             if not slot.dirty or slot.task is not None:
                 continue
-            due = slot.due(self.opts.quiet, self.opts.ceiling)
+            # watchfiles hands over a batch only after one quiet step, so that much has passed already
+            due = slot.due(max(0.0, self.opts.quiet - self.opts.step_ms / 1000), self.opts.ceiling)
             if due <= now:
                 slot.task = asyncio.create_task(self._run_slot(slot))
             else:
