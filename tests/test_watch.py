@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,8 +37,8 @@ class Watch:
     def __init__(self, cwd: Path, *args: str, debounce: int = 40) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "skillsync", "-C", str(cwd), "watch", "--json", "--debounce", str(debounce),
-             *args],
+            [sys.executable, "-m", "skillsync", "-C", str(cwd), "watch", "--json",
+             "--debounce", str(debounce), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
         self.events: list[Event] = []
@@ -48,8 +49,10 @@ class Watch:
     def _pump(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
-            doc = json.loads(line)
-            assert doc["format_version"] == "1"
+            try:
+                doc = json.loads(line)
+            except ValueError:  # an error document at start-up is pretty-printed
+                doc = {"event": "unparsed", "line": line}
             self._q.put(doc)
         self._q.put(None)
 
@@ -67,6 +70,7 @@ class Watch:
                 err = self.proc.stderr.read() if self.proc.poll() is not None and self.proc.stderr else ""
                 raise AssertionError(f"no matching event; saw {self.events}; stderr: {err}")
             self.events.append(doc)
+            assert doc.get("format_version") == "1", doc
             if pred(doc):
                 return doc
             if left <= 0:
@@ -196,7 +200,7 @@ def test_editor_saves_burst_and_ignored_files_embedded(tmp_path: Path, watches: 
     ev = w.wait_for(lambda e: e["event"] == "revision" and e["digest"] == final)
     burst = [e for e in w.since(start) if e["event"] == "revision"]
     assert 1 <= len(burst) <= 4, burst
-    assert [r["digest"] for r in revisions(cli, "alpha")][0] == final
+    assert revisions(cli, "alpha")[0]["digest"] == final
 
     # ignored paths never trigger; a file created and deleted within the debounce uploads nothing
     start = ev
@@ -211,9 +215,15 @@ def test_editor_saves_burst_and_ignored_files_embedded(tmp_path: Path, watches: 
     assert len(revisions(cli, "alpha")) == 1 + len(burst) + 1
 
 
-def test_invalid_save_blocks_then_fix_uploads(tmp_path: Path, registry: Registry, watches: list[Watch]) -> None:
+def test_invalid_save_ignore_and_config_edits_new_and_deleted_skills(
+    tmp_path: Path, registry: Registry, watches: list[Watch]
+) -> None:
+    """One watch over HTTP: an invalid save uploads nothing and its fix does; a .skillignore edit
+    re-selects; a broken skillsync.toml is reported and the last good one kept; skills created while
+    watching are created on the remote, deleted ones are reported and left alone."""
     root = http_ws(tmp_path / "ws", registry)
-    skill = write_skill(root, "beta")
+    skill = write_skill(root, "beta", extra={"data.csv": "a,b\n"})
+    write_skill(root, "eta")
     cli = Cli(root)
     assert cli("push", "--yes").exit_code == 0
     w = Watch(root)
@@ -223,11 +233,37 @@ def test_invalid_save_blocks_then_fix_uploads(tmp_path: Path, registry: Registry
     ev = w.wait_for(of("blocked", "beta"))
     assert any(f.startswith("beta/SKILL.md:2: spec.name-invalid") for f in ev["findings"]), ev
     assert len(revisions(cli, "beta")) == 1  # the last good revision stays
-
     save(skill / "SKILL.md", "---\nname: beta\ndescription: Fixed.\n---\n# Beta\n")
     ev = w.wait_for(of("revision", "beta"))
-    assert ev["revision"] == 2
+    assert ev["revision"] == 2 and ev["files_changed"] == 1
     assert [r["number"] for r in revisions(cli, "beta")] == [2, 1]
+
+    (skill / ".skillignore").write_text("data.csv\n")
+    ev = w.wait_for(of("revision", "beta"))
+    assert ev["files_changed"] == 1
+    r = cli("diff", "beta", "--name-only", "--exit-code")
+    assert r.exit_code == 0, r.output  # the remote no longer has data.csv
+    (skill / "data.csv").write_text("ignored now\n")  # never triggers
+    save(skill / "SKILL.md", (skill / "SKILL.md").read_text() + "\nMore.\n")
+    ev2 = w.wait_for(of("revision", "beta"))
+    assert w.since(ev) == [ev2] and ev2["files_changed"] == 1
+
+    good = (root / "skillsync.toml").read_text()
+    (root / "skillsync.toml").write_text(good + "[workspace]\nno_such_key = 1\n")
+    bad = w.wait_for(of("config-error"))
+    assert "skillsync.toml" in bad["message"]
+    save(skill / "SKILL.md", (skill / "SKILL.md").read_text() + "\nStill uploads.\n")
+    w.wait_for(of("revision", "beta"))  # the last good config is kept
+    (root / "skillsync.toml").write_text(good)
+    w.wait_for(of("config-reloaded"))
+
+    write_skill(root, "theta")
+    w.wait_for(of("skill-added", "theta"))
+    assert w.wait_for(of("revision", "theta"))["revision"] == 1
+    shutil.rmtree(root / "eta")
+    ev = w.wait_for(of("skill-deleted", "eta"))
+    assert "skillsync archive eta" in ev["message"]
+    assert revisions(cli, "eta")  # still on the remote, not archived
 
 
 def test_someone_elses_revision_stops_uploads_and_pull_does_not_echo(
@@ -302,58 +338,6 @@ def test_registry_outage_then_recovery_uploads_newest(
     assert [e["event"] for e in w.since(down)].count("remote-down") == 0  # said once
     rows = revisions(cli, "eps")
     assert rows[0]["digest"] == newest and ev["revision"] == rows[0]["number"]
-
-
-def test_skillignore_and_config_edits_mid_watch(
-    tmp_path: Path, registry: Registry, watches: list[Watch]
-) -> None:
-    root = http_ws(tmp_path / "ws", registry)
-    skill = write_skill(root, "zeta", extra={"data.csv": "a,b\n"})
-    cli = Cli(root)
-    assert cli("push", "--yes").exit_code == 0
-    w = Watch(root)
-    watches.append(w)
-
-    (skill / ".skillignore").write_text("data.csv\n")
-    ev = w.wait_for(of("revision", "zeta"))
-    assert ev["files_changed"] == 1
-    r = cli("diff", "zeta", "--name-only", "--exit-code")
-    assert r.exit_code == 0, r.output  # the remote no longer has data.csv
-
-    (skill / "data.csv").write_text("ignored now\n")  # never triggers
-    save(skill / "SKILL.md", (skill / "SKILL.md").read_text() + "\nMore.\n")
-    ev2 = w.wait_for(of("revision", "zeta"))
-    assert w.since(ev) == [ev2] and ev2["files_changed"] == 1
-
-    good = (root / "skillsync.toml").read_text()
-    (root / "skillsync.toml").write_text(good + "[workspace]\nno_such_key = 1\n")
-    bad = w.wait_for(of("config-error"))
-    assert "skillsync.toml" in bad["message"]
-    save(skill / "SKILL.md", (skill / "SKILL.md").read_text() + "\nStill uploads.\n")
-    w.wait_for(of("revision", "zeta"))  # the last good config is kept
-    (root / "skillsync.toml").write_text(good)
-    w.wait_for(of("config-reloaded"))
-
-
-def test_new_and_deleted_skills(tmp_path: Path, registry: Registry, watches: list[Watch]) -> None:
-    root = http_ws(tmp_path / "ws", registry)
-    write_skill(root, "eta")
-    cli = Cli(root)
-    assert cli("push", "--yes").exit_code == 0
-    w = Watch(root)
-    watches.append(w)
-    write_skill(root, "theta")
-    w.wait_for(of("skill-added", "theta"))
-    ev = w.wait_for(of("revision", "theta"))
-    assert ev["revision"] == 1
-    import shutil
-
-    shutil.rmtree(root / "eta")
-    ev = w.wait_for(of("skill-deleted", "eta"))
-    assert "skillsync archive eta" in ev["message"]
-    r = cli("status", "--json")
-    assert {s["slug"]: s["state"] for s in json.loads(r.stdout)["skills"]} == {"theta": "unchanged"}
-    assert revisions(cli, "eta")  # still on the remote, not archived
 
 
 def test_ctrl_c_during_an_upload_finishes_it_and_exits_130(
