@@ -55,7 +55,7 @@ def test_internal_error_writes_redacted_crash_report(tmp_path: Path, monkeypatch
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError(f"kaboom with {secret} and Bearer {secret}")
 
-    monkeypatch.setattr("skillsync.cli.ls_cmd.select", boom)
+    monkeypatch.setattr("skillsync.commands.listing.select", boom)
     result = Cli(tmp_path)("ls")
     assert result.exit_code == 70
     assert secret not in result.stderr

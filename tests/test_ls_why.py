@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import skillsync.cli.ls_cmd as ls_cmd
+import skillsync.commands.listing as ls_cmd
 from skillsync.selection import SelectedFile
 from tests.conftest import Cli, write_skill
 

@@ -21,21 +21,36 @@ def test_backslash_in_a_file_name(tmp_path: Path) -> None:
     assert ("seren.path-invalid", "s1/a\\b.txt", None) in rules(tmp_path, "seren.")
 
 
-@pytest.mark.parametrize(
-    ("rel", "bad"),
-    [
-        ("a/b.txt", False),
-        ("/a", True),
-        ("a/../b", True),
-        ("a//b", True),
-        ("a\\b", True),
-        ("a\x01", True),
-        ("./a", True),
-        ("a/", True),
-    ],
-)
+# One table for both copies of the path rule: the client's (seren.path-invalid) and the local
+# registry's (which keeps its own copy: it shares nothing with the client but the contract).
+PATH_CASES = [
+    ("a/b.txt", False),
+    ("SKILL.md", False),
+    ("a b/ü-中.md", False),
+    ("", True),
+    ("/a", True),
+    ("a/../b", True),
+    ("a/./b", True),
+    ("..", True),
+    ("a//b", True),
+    ("a\\b", True),
+    ("a\x01", True),
+    ("a\tb", True),
+    ("a\x7f", True),
+    ("a\x85b", True),  # C1 (NEL): the two copies disagreed here
+    ("a\x9f", True),
+    ("a\xa0b", False),  # NBSP is not a control character
+    ("./a", True),
+    ("a/", True),
+]
+
+
+@pytest.mark.parametrize(("rel", "bad"), PATH_CASES)
 def test_path_problem(rel: str, bad: bool) -> None:
+    from skillsync.emulator.files import path_problem as registry_path_problem
+
     assert (path_problem(rel) is not None) == bad
+    assert (registry_path_problem(rel) is not None) == bad
 
 
 def test_limits_from_config(tmp_path: Path) -> None:

@@ -18,8 +18,6 @@ from skillsync.errors import LocalError
 from skillsync.scaffold import (
     NAME_MAX,
     RenderedFile,
-    builtin_templates_dir,
-    list_templates,
     name_problem,
     substitute,
     title_case,
@@ -27,6 +25,7 @@ from skillsync.scaffold import (
     yaml_quote,
 )
 from skillsync.selection import select
+from skillsync.template_catalog import builtin_templates_dir, list_templates
 from skillsync.workspace import SLUG_RE, open_workspace
 from tests.conftest import Cli
 
@@ -421,7 +420,8 @@ def test_duplicate_slug_is_refused(tmp_path: Path) -> None:
 
 
 def test_prompt_asks_for_description_and_template_variables_and_retries_invalid_answers() -> None:
-    from skillsync.scaffold import Variable, find_template, resolve_values
+    from skillsync.scaffold import resolve_values
+    from skillsync.template_catalog import Variable, find_template
 
     asked: list[tuple[str, str | None, str | None]] = []
     answers = {"publisher": ["Bad Slug", "seren-db"], "description": [""]}

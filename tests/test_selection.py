@@ -75,11 +75,11 @@ def test_gitignore_above_skill_and_skillignore_reinclude(tmp_path: Path) -> None
     ws = _ws(tmp_path)
     skill = _only(ws)
     assert _rels(ws) == ["SKILL.md", "dist/app.js", "keep.log"]
-    assert explain(ws, skill, "run.log") == selection.Decision(
+    assert explain(ws, skill, "run.log") == selection.Verdict(
         "run.log", False, Rule(".gitignore", 3, "*.log")
     )
     assert explain(ws, skill, "notes.txt").rule == Rule("acme/.gitignore", 1, "notes.txt")
-    assert explain(ws, skill, "keep.log") == selection.Decision(
+    assert explain(ws, skill, "keep.log") == selection.Verdict(
         "keep.log", True, Rule("acme/pdf/.skillignore", 2, "!keep.log")
     )
     assert explain(ws, skill, "ok.txt").rule == Rule("acme/pdf/.skillignore", 3, "ok.txt")
@@ -118,7 +118,7 @@ def test_default_deny_lifted_only_by_config_allow(tmp_path: Path) -> None:
     ws = _ws(tmp_path)
     assert _rels(ws) == [".env.example", "SKILL.md"]
     deny = explain(ws, _only(ws), "certs/server.pem")
-    assert deny == selection.Decision("certs/server.pem", False, Rule("default-deny", None, "*.pem"))
+    assert deny == selection.Verdict("certs/server.pem", False, Rule("default-deny", None, "*.pem"))
     allowed = _ws(tmp_path, '[selection]\nallow = ["certs/*.pem", ".npmrc"]\n')
     assert _rels(allowed) == [".env.example", ".npmrc", "SKILL.md", "certs/server.pem"]
     lift = explain(allowed, _only(allowed), "certs/server.pem")

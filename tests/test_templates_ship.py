@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from skillsync.scaffold import list_templates
+from skillsync.template_catalog import list_templates
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,9 @@ def test_wheel_ships_templates_and_new_works_for_each(tmp_path: Path) -> None:
     (purelib / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     run(sys.executable, "-m", "pip", "--python", py, "install", "--no-deps", "-q", wheel)
     where = run(
-        py, "-c", "import skillsync.scaffold as s; print(s.__file__); print(s.builtin_templates_dir())"
+        py,
+        "-c",
+        "import skillsync.template_catalog as s; print(s.__file__); print(s.builtin_templates_dir())",
     )
     module_file, templates_dir = where.stdout.split()
     assert Path(module_file).is_relative_to(venv) and Path(templates_dir).is_relative_to(venv)

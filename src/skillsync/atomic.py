@@ -9,20 +9,23 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from skillsync.errors import LocalError
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix.
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A binary file that replaces ``path`` when the ``with`` block ends without an exception.
 
-    temp file in the same folder + fsync + rename; the folder is fsynced too so the rename survives a crash.
+    temp file in the same folder + fsync + rename; the folder is fsynced too so the rename survives
+    a crash. Readers see the old or the new file, never a mix; on an exception nothing is left.
+    The folder must exist (creating it is the caller's choice).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         tmp_path = Path(tmp)
@@ -38,6 +41,13 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(path, mode=mode) as fh:
+        fh.write(data)
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from skillsync import skillmd
 from skillsync.atomic import atomic_write_bytes
 from skillsync.errors import LocalError
-from skillsync.selection import printable
+from skillsync.text import printable
 from skillsync.workspace import Skill
 
 MAX_FIXES = 100

@@ -2,6 +2,8 @@
 
 The file list comes only from :func:`skillsync.selection.select`; this module never walks folders.
 Files are hashed in 1 MiB chunks into one reused buffer, so memory stays flat whatever the file size.
+With ``keep_contents``, the bytes of small files read while hashing are kept on the manifest, so
+validation (which reads every shipped file) does not open them a second time.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -22,6 +24,10 @@ from skillsync.statcache import StatCache
 from skillsync.workspace import Skill, Workspace
 
 CHUNK_SIZE = 1 << 20
+# keep_contents: files up to KEEP_FILE_MAX bytes are kept, up to KEEP_BUDGET bytes per build; the
+# rest are read again by whoever needs their bytes (memory stays bounded on large workspaces).
+KEEP_FILE_MAX = CHUNK_SIZE
+KEEP_BUDGET = 64 * CHUNK_SIZE
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class FileEntry:
     sha256: str  # lowercase hex
     executable: bool  # informational: the Seren API stores no file modes
     abspath: str  # absolute path on disk (a str: a Path per file costs measurably on a warm digest)
+    mode: int = 0o100644  # st_mode when hashed (validation checks every executable bit)
 
     @cached_property
     def path(self) -> Path:
@@ -42,6 +49,8 @@ class FileEntry:
 class Manifest:
     skill: Skill
     entries: tuple[FileEntry, ...]  # sorted by the UTF-8 bytes of rel
+    # rel -> whole file bytes read while hashing (``keep_contents``); clear it once validated
+    contents: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def digest(self) -> str:
@@ -66,9 +75,13 @@ class _Hasher:
     def __init__(self) -> None:
         self._buf = bytearray(CHUNK_SIZE)
         self._view = memoryview(self._buf)
+        self.budget = 0  # bytes of file contents that may still be kept (build_manifests)
 
-    def hash_file(self, path: str, display: str) -> tuple[int, str, os.stat_result]:
-        """(bytes read, sha256 hex, stat taken before reading) of the regular file at ``path``."""
+    def hash_file(
+        self, path: str, display: str, keep_max: int = 0
+    ) -> tuple[int, str, os.stat_result, bytes | None]:
+        """(bytes read, sha256 hex, stat taken before reading, contents) of the regular file at
+        ``path``; contents are kept (else None) when the file holds at most ``keep_max`` bytes."""
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
@@ -80,13 +93,23 @@ class _Hasher:
             h = hashlib.sha256()
             view = self._view
             size = 0
+            keep: list[bytes] | None = [] if 0 < st.st_size <= keep_max else None
             while True:
                 n = os.readv(fd, [view])
                 if not n:
                     break
                 h.update(view[:n])
                 size += n
-            return size, h.hexdigest(), st
+                if keep is not None:
+                    keep.append(bytes(view[:n]))
+                    if size > keep_max:  # grew while reading
+                        keep = None
+            data = None
+            if keep is not None:
+                data = keep[0] if len(keep) == 1 else b"".join(keep)
+            elif size == 0 and keep_max > 0:
+                data = b""
+            return size, h.hexdigest(), st, data
         except OSError as exc:
             raise _read_error(display, exc) from None
         finally:
@@ -119,12 +142,19 @@ def build_manifest(ws: Workspace, skill: Skill, *, use_cache: bool = True) -> Ma
     return build_manifests(ws, [skill], use_cache=use_cache)[0]
 
 
-def build_manifests(ws: Workspace, skills: Sequence[Skill], *, use_cache: bool = True) -> list[Manifest]:
-    """Manifests of several skills, loading and saving the stat cache once (not once per skill)."""
+def build_manifests(
+    ws: Workspace, skills: Sequence[Skill], *, use_cache: bool = True, keep_contents: bool = False
+) -> list[Manifest]:
+    """Manifests of several skills, loading and saving the stat cache once (not once per skill).
+
+    ``keep_contents``: keep the bytes of the small files hashed (not those the stat cache vouched
+    for) in :attr:`Manifest.contents`, for a caller that validates next (push).
+    """
     cache = StatCache.load(ws.state_dir) if use_cache else None
     if cache is not None:
         cache.start()
     hasher = _Hasher()
+    hasher.budget = KEEP_BUDGET if keep_contents else 0
     out: list[Manifest] = []
     seen: set[str] = set()
     try:
@@ -142,6 +172,7 @@ def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher
     # The warm path runs once per file: str paths, one stat, no Path objects.
     prefix = _key_prefix(skill) + "/" if _key_prefix(skill) else ""
     entries: list[FileEntry] = []
+    contents: dict[str, bytes] = {}
     lookup = cache.lookup if cache is not None else None
     for rel, path in select_paths(ws, skill, cache, str(skill.path)):
         key = prefix + rel
@@ -156,9 +187,12 @@ def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher
             sha = lookup(key, st)
             size = st.st_size
         if sha is None:
-            size, sha, st = hasher.hash_file(path, key)
+            size, sha, st, data = hasher.hash_file(path, key, min(KEEP_FILE_MAX, hasher.budget))
+            if data is not None:
+                contents[rel] = data
+                hasher.budget -= size
             if cache is not None and size == st.st_size:
                 cache.record(key, st, sha)
         seen.add(key)
-        entries.append(FileEntry(rel, size, sha, bool(st.st_mode & stat.S_IXUSR), path))
-    return Manifest(skill=skill, entries=tuple(entries))
+        entries.append(FileEntry(rel, size, sha, bool(st.st_mode & stat.S_IXUSR), path, st.st_mode))
+    return Manifest(skill=skill, entries=tuple(entries), contents=contents)

@@ -16,27 +16,24 @@ walks the same rules for one path. Sources, strongest first (see docs/selection.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import os
-import re
 import stat
-import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import skillsync.workspace as workspace_mod
 from skillsync import ignore
-from skillsync.config import SelectionConfig
 from skillsync.errors import LocalError
 from skillsync.ignore import IgnoreFile, Pattern
+from skillsync.text import CONTROL as _CONTROL
+from skillsync.text import printable
 from skillsync.workspace import PRUNED_DIRS, Skill, Workspace
 
 if TYPE_CHECKING:
+    from skillsync.listing_cache import Trace
     from skillsync.statcache import StatCache
 
 GITIGNORE = ".gitignore"
@@ -94,7 +91,9 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Verdict:
+    """Whether one path ships, and the rule that decided (:func:`explain`, ``skillsync why``)."""
+
     rel: str
     shipped: bool
     rule: Rule | None  # the deciding rule; None when no rule matched (shipped by default)
@@ -105,20 +104,6 @@ _DENY = ignore.from_list(DEFAULT_DENY_PATTERNS, DEFAULT_DENY, "", numbered=False
 
 # One ignore source at one folder: the ignore file and the folder's workspace-relative path.
 _Stack = tuple[IgnoreFile, ...]  # deepest first
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a one-line message: control characters and undecodable bytes escaped."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif unicodedata.category(ch) == "Cc":
-            out.append(repr(ch)[1:-1] if ch in "\t\n\r" else f"\\x{code:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _rule(p: Pattern, source: str) -> Rule:
@@ -134,30 +119,10 @@ def _scandir(path: str) -> list[os.DirEntry[str]]:
     return workspace_mod.list_folder(path)
 
 
-class _Trace:
-    """What one walk depended on, so a later walk can be skipped when none of it changed.
-
-    ``deps`` maps the workspace-relative path of every folder the walk listed or looked into for
-    ignore files, and of every ignore file it read, to its stamp (taken before reading it).
-    A walk that met a symlink is never reused: a link's target can change without any of these.
-    """
-
-    def __init__(self, cache: StatCache, root: str) -> None:
-        self.cache = cache
-        self.root = root
-        self.deps: dict[str, list[int] | None] = {}
-        self.links = False
-
-    def add(self, ws_rel: str) -> None:
-        if ws_rel not in self.deps:
-            path = os.path.join(self.root, ws_rel) if ws_rel else self.root
-            self.deps[ws_rel] = self.cache.stamp(path)
-
-
 class _Engine:
     """Selection rules for one skill: compiled config lists and the ignore files above it."""
 
-    def __init__(self, ws: Workspace, skill: Skill, trace: _Trace | None = None) -> None:
+    def __init__(self, ws: Workspace, skill: Skill, trace: Trace | None = None) -> None:
         self.ws = ws
         self.skill = skill
         self.trace = trace
@@ -357,9 +322,6 @@ def _walk(eng: _Engine) -> Iterator[tuple[str, str]]:
             yield rel, entry.path
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 def _check_names(eng: _Engine, rels: list[str]) -> None:
     """Refuse names that cannot round-trip: not UTF-8, control characters, case/NFC twins."""
     seen: dict[str, str] = {}
@@ -412,25 +374,9 @@ def select_paths(ws: Workspace, skill: Skill, cache: StatCache | None, base: str
     """:func:`select` as ``(rel, absolute path)`` strings (``base`` is ``str(skill.path)``)."""
     if cache is None:
         return _select_walk(_Engine(ws, skill))
-    ws.forget_listings()  # not used here (see _walk); do not hold them for the rest of the run
-    key = _skill_key(skill)
-    config = _config_key(ws, skill)
-    root = str(ws.root)
-    hit = _reuse(cache, cache.listing(key), config, root)
-    if hit is not None:
-        sep = base if base.endswith(os.sep) else base + os.sep  # os.path.join, minus its cost per file
-        return [(rel, sep + rel) for rel in hit]
-    trace = _Trace(cache, root)
-    found = _select_walk(_Engine(ws, skill, trace))
-    fence = cache.fence
-    fresh = (
-        fence is not None
-        and not trace.links
-        and all(v is not None and v[0] < fence and v[1] < fence for v in trace.deps.values())
-    )
-    record = {"config": config, "deps": trace.deps, "files": [rel for rel, _ in found]} if fresh else None
-    cache.record_listing(key, record)
-    return found
+    from skillsync.listing_cache import select_cached
+
+    return select_cached(ws, skill, cache, base, lambda trace: _select_walk(_Engine(ws, skill, trace)))
 
 
 def _select_walk(eng: _Engine) -> list[tuple[str, str]]:
@@ -440,64 +386,7 @@ def _select_walk(eng: _Engine) -> list[tuple[str, str]]:
     return found
 
 
-# Bump when the walk's rules change in a way the inputs below do not show.
-_LISTING_VERSION = 1
-
-
-def _skill_key(skill: Skill) -> str:
-    return "" if skill.rel in (".", "") else skill.rel
-
-
-def _config_key(ws: Workspace, skill: Skill) -> str:
-    """Everything besides the file system that a walk's result depends on, hashed."""
-    return _hash_config(str(ws.root), str(skill.path), skill.rel, ws.config.selection)
-
-
-@functools.lru_cache(maxsize=4096)
-def _hash_config(root: str, skill_path: str, skill_rel: str, sel: SelectionConfig) -> str:
-    text = json.dumps(
-        [
-            _LISTING_VERSION,
-            root,
-            skill_path,
-            skill_rel,
-            sel.gitignore,
-            list(sel.exclude),
-            list(sel.allow),
-            BUILTIN_PATTERNS,
-            DEFAULT_DENY_PATTERNS,
-            VENV_MARKER,
-            sys.version_info[:2],  # name checks use this Python's Unicode tables
-            unicodedata.unidata_version,
-        ]
-    )
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def _reuse(cache: StatCache, stored: Any, config: str, root: str) -> list[str] | None:
-    """The stored file list if ``stored`` is well-formed and nothing it depended on changed."""
-    if type(stored) is not dict or stored.get("config") != config:
-        return None
-    deps, files = stored.get("deps"), stored.get("files")
-    if type(deps) is not dict or type(files) is not list or not deps:
-        return None
-    written = cache.written_ns
-    for rel, recorded in deps.items():
-        if type(recorded) is not list or len(recorded) != 4:
-            return None
-        path = os.path.join(root, rel) if rel else root
-        if cache.stamp(path) != recorded:
-            return None
-        # git's racy rule against the cache file's write time, a second guard behind the fence
-        if not (recorded[0] < written and recorded[1] < written):
-            return None
-    for rel in files:
-        if type(rel) is not str:
-            return None
-    return files
-
-
-def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
+def explain(ws: Workspace, skill: Skill, rel: str) -> Verdict:
     """Whether ``rel`` (relative to the skill folder) ships, and the rule that decided it.
 
     Follows the walk of :func:`select`: the first excluded folder on the way decides. A path that
@@ -506,7 +395,7 @@ def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
     eng = _Engine(ws, skill)
     parts = [p for p in rel.split("/") if p not in ("", ".")]
     if not parts:
-        return Decision(rel=".", shipped=True, rule=None)
+        return Verdict(rel=".", shipped=True, rule=None)
     git, skl = eng.git_above, eng.skl_above
     abs_dir = str(skill.path)
     for depth, name in enumerate(parts):
@@ -521,7 +410,7 @@ def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
         last = depth == len(parts) - 1
         is_dir = os.path.isdir(path)
         if is_dir and os.path.isfile(os.path.join(path, VENV_MARKER)):
-            return Decision(
+            return Verdict(
                 rel=sub if last else rel,
                 shipped=False,
                 rule=Rule(BUILTIN, None, f"{VENV_MARKER} (virtual environment)"),
@@ -529,14 +418,14 @@ def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
         if not last:
             excluded, rule = eng.decide(sub, name, True, git, skl)
             if excluded:
-                return Decision(rel=rel, shipped=False, rule=rule)
+                return Verdict(rel=rel, shipped=False, rule=rule)
             abs_dir = path
             continue
         if is_dir:
             excluded, rule = eng.decide(sub, name, True, git, skl)
             if not excluded and os.path.islink(path):
                 eng.link_target(path, sub)
-            return Decision(rel=sub, shipped=not excluded, rule=rule)
+            return Verdict(rel=sub, shipped=not excluded, rule=rule)
         shipped, rule = eng.decide_file(sub, name, git, skl)
         if shipped and os.path.lexists(path):
             mode = os.lstat(path).st_mode
@@ -546,5 +435,5 @@ def explain(ws: Workspace, skill: Skill, rel: str) -> Decision:
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise LocalError(f"{eng.shown(sub)}: not a regular file (socket, FIFO or device)")
             _check_names(eng, [sub])
-        return Decision(rel=sub, shipped=shipped, rule=rule)
+        return Verdict(rel=sub, shipped=shipped, rule=rule)
     raise AssertionError("unreachable")

@@ -13,7 +13,7 @@ Such files are simply hashed again next time.
 
 The same file also keeps, per skill, the result of the last selection walk (``listings``): which
 files shipped, and the stamps of everything that walk depended on (each folder it listed, each ignore
-file it read, the selection config). :mod:`skillsync.selection` owns what goes in a listing and when
+file it read, the selection config). :mod:`skillsync.listing_cache` owns what goes in a listing and when
 it may be reused; this module only stores it and hands out stamps taken once per build.
 
 The file is versioned; a corrupt, foreign or old one is ignored and rebuilt without a word. Writes go

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillsync import ignore
 from skillsync.config import ValidateConfig
@@ -20,8 +21,12 @@ from skillsync.errors import ConfigError, LocalError, UsageError
 from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
 from skillsync.rules import files as files_rules
 from skillsync.rules.context import SkillContext
-from skillsync.selection import NameCollisionError, printable, select_paths
+from skillsync.selection import NameCollisionError, select_paths
+from skillsync.text import printable
 from skillsync.workspace import Skill, Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from skillsync.manifest import Manifest
 
 FAMILIES: tuple[Callable[[SkillContext], Iterable[Finding]], ...] = (
     spec.check,
@@ -61,8 +66,11 @@ class Report:
         }
 
 
-class _Policy:
-    """Config severities, overrides and allow entries, checked once against the rule registry."""
+class Policy:
+    """Config severities, overrides and allow entries, checked once against the rule registry.
+
+    Build it once per run (:func:`load_policy`) and pass it to every :func:`check_skill`.
+    """
 
     def __init__(self, cfg: ValidateConfig, source: str) -> None:
         self.globals: dict[str, str] = {}
@@ -130,22 +138,32 @@ def _inline_allowed(ctx: SkillContext, f: Finding) -> bool:
     return any(f.rule in rule_ids_matching(n) for n in names if n)
 
 
-def _policy(ws: Workspace) -> _Policy:
+def load_policy(ws: Workspace) -> Policy:
+    """The ``[validate]`` policy of ``ws`` (a ConfigError names an unknown rule id)."""
     source = str(ws.config_path) if ws.config_path else "skillsync.toml"
-    return _Policy(ws.config.validate_, source)
+    return Policy(ws.config.validate_, source)
 
 
-def check_skill(ws: Workspace, skill: Skill, policy: _Policy | None = None) -> SkillReport:
-    """Validate one skill: every family, then config severities and allow-lists."""
-    policy = policy or _policy(ws)
+def check_skill(
+    ws: Workspace, skill: Skill, policy: Policy | None = None, *, manifest: Manifest | None = None
+) -> SkillReport:
+    """Validate one skill: every family, then config severities and allow-lists.
+
+    With ``manifest`` (the caller already selected and hashed the skill, as push does), its files
+    are checked without a second walk, and the bytes it kept are not read again.
+    """
+    policy = policy or load_policy(ws)
     collision = None
     try:
-        selected = select_paths(ws, skill, None, str(skill.path))
-    except NameCollisionError as exc:
-        collision = exc.message
-        selected = []
-    try:
-        ctx = SkillContext.load(ws, skill, selected)
+        if manifest is not None:
+            ctx = SkillContext.from_manifest(ws, manifest)
+        else:
+            try:
+                selected = select_paths(ws, skill, None, str(skill.path))
+            except NameCollisionError as exc:
+                collision = exc.message
+                selected = []
+            ctx = SkillContext.load(ws, skill, selected)
     except OSError as exc:
         raise LocalError(
             f"{printable(str(exc.filename or skill.rel))}: cannot read: {exc.strerror}",
@@ -175,7 +193,7 @@ def _sev(value: str) -> Severity:
 
 
 def check_skills(ws: Workspace, skills: Sequence[Skill]) -> Report:
-    policy = _policy(ws)
+    policy = load_policy(ws)
     return Report([check_skill(ws, s, policy) for s in skills])
 
 

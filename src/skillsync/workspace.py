@@ -122,6 +122,24 @@ class Workspace:
                 best = skill
         return best
 
+    def locate(self, path: Path) -> tuple[Skill, Path] | None:
+        """The skill holding ``path``, and ``path`` spelled under :attr:`root`; or None.
+
+        Like :meth:`owner_of`, plus the workspace reached another way (through a symbolic link, or
+        $PWD after ``cd`` through one): only the part up to the root is resolved, so a link below
+        the root is still judged as the link it is.
+        """
+        target = Path(os.path.abspath(path))  # noqa: PTH100 - no symlink resolution
+        skill = self.owner_of(target)
+        if skill is None:
+            real_root = os.path.realpath(self.root)
+            for above in target.parents:
+                if os.path.realpath(above) == real_root:
+                    target = self.root / target.relative_to(above)
+                    skill = self.owner_of(target)
+                    break
+        return None if skill is None else (skill, target)
+
     def select_skills(self, args: tuple[str, ...] | list[str]) -> list[Skill]:
         """The skills named on a command line, or all of them when none are named (deduplicated)."""
         if not args:

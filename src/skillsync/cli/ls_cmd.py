@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from skillsync.cli.common import echo_err, emit_json, json_option, state
-from skillsync.errors import LocalError
-from skillsync.selection import printable, select
+from skillsync.commands.listing import list_skills
 
 
 @click.command("ls")
@@ -16,31 +13,19 @@ from skillsync.selection import printable, select
 def ls_command(as_json: bool) -> int:
     """List the skills of the workspace: slug, folder, shipped files, total bytes."""
     ws = state().workspace()
-    rows: list[dict[str, Any]] = []
-    for skill in ws.skills():
-        files = select(ws, skill)
-        size = 0
-        for f in files:
-            try:
-                size += f.path.stat().st_size
-            except OSError as exc:  # gone since the walk, or a folder without search permission
-                where = printable(f"{skill.rel}/{f.rel}" if skill.rel != "." else f.rel)
-                raise LocalError(
-                    f"cannot read {where}: {exc.strerror or exc}",
-                    hint="fix its permissions, or exclude it in .skillignore",
-                ) from None
-        rows.append({"slug": skill.slug, "path": skill.rel, "files": len(files), "bytes": size})
-    for rel in ws.unmatched:
+    res = list_skills(ws)
+    for rel in res.unmatched:
         echo_err(f"skillsync: warning: {rel}/SKILL.md matches no workspace layout and is ignored")
     if as_json:
-        emit_json({"skills": rows})
+        emit_json(res.to_json())
         return 0
+    rows = res.skills
     if not rows:
         echo_err(f"no skills found in {ws.root}")
         return 0
-    width = max(len(r["slug"]) for r in rows)
-    pwidth = max(len(r["path"]) for r in rows)
+    width = max(len(r.slug) for r in rows)
+    pwidth = max(len(r.path) for r in rows)
     for r in rows:
-        slug, path = f"{r['slug']:<{width}}", f"{r['path']:<{pwidth}}"
-        click.echo(f"{slug}  {path}  {r['files']:>5} files  {r['bytes']:>10} bytes")
+        slug, path = f"{r.slug:<{width}}", f"{r.path:<{pwidth}}"
+        click.echo(f"{slug}  {path}  {r.files:>5} files  {r.bytes:>10} bytes")
     return 0

@@ -10,7 +10,6 @@ import importlib
 import json
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from skillsync.cli.common import AppState, json_requested, reset_json_flag
 from skillsync.errors import ExitCode, SkillsyncError
 from skillsync.output import FORMAT_VERSION
 from skillsync.redact import redact, redact_argv
+from skillsync.text import escape_controls
 
 # name -> (module, attribute). Modules load only when their command runs (or for --help), so
 # `validate` in a pre-commit hook never pays for httpx, the API models or the local registry.
@@ -133,13 +133,10 @@ def _print_json_error(code: int, message: str) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _fail(code: int, message: str) -> int:
     # Messages quote names and text from the remote and from files: escape control characters,
     # so the error stays one line and cannot drive the terminal.
-    message = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(message))
+    message = escape_controls(redact(message))
     if json_requested():
         _print_json_error(code, message)
     click.echo(f"skillsync: error: {message}", err=True)

@@ -9,7 +9,8 @@ import click
 
 from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.errors import UsageError
-from skillsync.scaffold import Variable, new_skill, slug_warning
+from skillsync.scaffold import new_skill, slug_warning
+from skillsync.template_catalog import Variable
 
 
 def _parse_vars(pairs: tuple[str, ...], description: str | None) -> dict[str, str]:

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
 import click
 
-from skillsync.bundle import safe_unpack, write_pack
 from skillsync.cli.common import echo_err, emit_json, json_option, state
-from skillsync.errors import LocalError, UsageError
-from skillsync.manifest import build_manifest
-
-
-class _Counting:
-    """A write-only wrapper recording the byte count and sha256 of what passes through."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-        self.size = 0
-        self.hash = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self._out.write(data)
-        self.size += len(data)
-        self.hash.update(data)
-        return len(data)
-
-    def flush(self) -> None:
-        self._out.flush()
+from skillsync.commands.pack import pack, unpack
+from skillsync.errors import UsageError
 
 
 @click.command("pack")
@@ -56,42 +33,15 @@ def pack_command(skill: str, output: str | None, as_json: bool) -> int:
     target = ws.resolve(skill)
     if output == "-" and as_json:
         raise UsageError("--json cannot be combined with -o - (both use stdout)", hint="give -o FILE")
-    manifest = build_manifest(ws, target)
     if output == "-":
-        counting = _Counting(sys.stdout.buffer)
-        write_pack(manifest, counting)  # type: ignore[arg-type]
+        pack(ws, target, sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return 0
-    path = Path(output) if output else Path.cwd() / f"{target.slug}.tar.gz"
-    path = path.absolute()
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder", hint="give a file name with -o")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise LocalError(f"cannot write {path}: {exc.strerror or exc}", hint="check the folder") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            counting = _Counting(fh)
-            write_pack(manifest, counting)  # type: ignore[arg-type]
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
+    res = pack(ws, target, Path(output) if output else Path.cwd() / f"{target.slug}.tar.gz")
     if as_json:
-        emit_json(
-            {
-                "slug": target.slug,
-                "output": str(path),
-                "digest": manifest.digest,
-                "bytes": counting.size,
-                "sha256": counting.hash.hexdigest(),
-            }
-        )
+        emit_json(res.to_json())
     else:
-        echo_err(f"wrote {path} ({manifest.files} files, {counting.size} bytes, {manifest.digest})")
+        echo_err(f"wrote {res.output} ({res.files} files, {res.bytes} bytes, {res.digest})")
     return 0
 
 
@@ -107,9 +57,9 @@ def unpack_command(archive: str, dest: Path, force: bool, as_json: bool) -> int:
     existing file without --force. A refused archive leaves nothing behind.
     """
     source: Path | BinaryIO = sys.stdin.buffer if archive == "-" else Path(archive)
-    files = safe_unpack(source, dest, force=force)
+    res = unpack(archive, source, dest, force=force)
     if as_json:
-        emit_json({"archive": archive, "dest": str(dest.absolute()), "files": files})
+        emit_json(res.to_json())
     else:
-        echo_err(f"unpacked {len(files)} files into {dest}")
+        echo_err(f"unpacked {len(res.files)} files into {dest}")
     return 0

@@ -1,35 +1,31 @@
-"""status, diff, push, publish, log, pull, archive, unarchive: thin click wrappers over skillsync.sync."""
+"""status, diff, push, publish, log, pull, archive, unarchive: parse, call skillsync.commands, render."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.cli.remote_opts import remote_options
-from skillsync.errors import ExitCode, SkillsyncError, UsageError
-from skillsync.workspace import Workspace
+from skillsync.commands.events import Events, PushEvents, RemoteOptions
+from skillsync.errors import ExitCode, UsageError
 
-T = TypeVar("T")
-
-
-def _run(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+if TYPE_CHECKING:
+    from skillsync.sync.push import PushItem, PushPlan
+    from skillsync.sync.remote_view import Session
 
 
-def _session(ws: Workspace, remote: str | None, org: str | None) -> Any:
-    from skillsync.remote import open_remote
+class _Announce(Events):
+    """Names the remote on stderr, and says when the command waits for the state lock."""
 
-    return open_remote(ws, remote=remote, org=org)
+    def connected(self, session: Session) -> None:
+        echo_err(f"remote: {session.display}")
 
-
-def _announce(session: Any) -> None:
-    echo_err(f"remote: {session.display}")
+    def waiting(self, message: str) -> None:
+        echo_err(message)
 
 
 def _short(digest: str | None) -> str:
@@ -60,29 +56,13 @@ def status_command(
     (both changed), archived. Also shows whether the latest revision is published or a draft.
     A workspace with no changes costs one HTTP request.
     """
-    from skillsync.sync.state import SyncState
-    from skillsync.sync.status import collect_status, remember
+    from skillsync.commands.status import status
 
     ws = state().workspace()
-    selected = ws.select_skills(skills)
-
-    async def go() -> tuple[Any, list[Any]]:
-        async with _session(ws, remote, org) as session:
-            _announce(session)
-            sync_state = SyncState.load(ws)
-            statuses = await collect_status(session, ws, selected, sync_state)
-            remember(ws, session, statuses, seen=True)
-            return session, statuses
-
-    session, statuses = _run(go())
+    res = status(ws, ws.select_skills(skills), RemoteOptions(remote, org), _Announce())
+    statuses = res.skills
     if as_json:
-        emit_json(
-            {
-                "remote": session.name,
-                "organization": session.org_id,
-                "skills": [s.to_json() for s in statuses],
-            }
-        )
+        emit_json(res.to_json())
     else:
         width = max((len(s.slug) for s in statuses), default=0)
         for s in statuses:
@@ -95,7 +75,7 @@ def status_command(
             click.echo(f"{s.state:<12} {s.slug:<{width}}  {s.skill.rel:<24} {where}".rstrip())
         if not statuses:
             echo_err("no skills in this workspace")
-    if exit_code and any(s.state != "unchanged" for s in statuses):
+    if exit_code and res.changed:
         return ExitCode.FINDINGS
     return 0
 
@@ -149,40 +129,25 @@ def diff_command(
     revisions of one SKILL (which may exist only on the remote). Revisions are numbers, 'latest'
     or 'published'. What diff showed is remembered: push refuses a skill whose remote moved since.
     """
-    from skillsync.sync.lifecycle import slug_of
-    from skillsync.sync.revision_diff import diff_local, diff_revisions
-    from skillsync.sync.state import SyncState
+    from skillsync.commands.diff import DiffOptions, diff
     from skillsync.sync.tree_diff import render_name_only, render_patch, render_stat
 
     if stat and name_only:
         raise UsageError("--stat and --name-only cannot be combined")
-    if (from_rev is None) != (to_rev is None):
-        raise UsageError("--from-revision and --to-revision go together")
-    if from_rev is not None and len(skills) != 1:
-        raise UsageError("--from-revision/--to-revision need exactly one SKILL")
-    ws = state().workspace()
-    patches = not (stat or name_only)
-
-    async def go() -> tuple[Any, list[Any]]:
-        async with _session(ws, remote, org) as session:
-            _announce(session)
-            sync_state = SyncState.load(ws)
-            if from_rev is not None and to_rev is not None:
-                d = await diff_revisions(
-                    session, slug_of(ws, skills[0]), sync_state, from_rev, to_rev, patches=patches
-                )
-                return session, [d]
-            run = await diff_local(
-                session, ws, ws.select_skills(skills), sync_state, revision=revision, patches=patches
-            )
-            return session, run.diffs
-
-    session, diffs = _run(go())
-    differs = any(d.files for d in diffs)
+    options = DiffOptions(
+        skills=skills,
+        revision=revision,
+        from_revision=from_rev,
+        to_revision=to_rev,
+        patches=not (stat or name_only),
+        remote=RemoteOptions(remote, org),
+    )
+    options.check()
+    res = diff(state().workspace(), options, _Announce())
+    diffs = res.skills
+    differs = res.differs
     if as_json:
-        emit_json(
-            {"remote": session.name, "organization": session.org_id, "skills": [d.to_json() for d in diffs]}
-        )
+        emit_json(res.to_json())
     else:
         for d in diffs:
             if not d.files:
@@ -251,71 +216,19 @@ def push_command(
     terminal (not when piped: then it proceeds), and pushes skills concurrently. Exit 1 when a
     skill was blocked or refused, 3 on a remote error.
     """
-    from skillsync.sync.push import apply_push, plan_push
-    from skillsync.sync.state import SyncState, wait_for_lock
+    from skillsync.commands.push import PushOptions, push
 
     ws = state().workspace()
-    selected = ws.select_skills(skills)
-
-    async def go() -> tuple[Any, Any, bool]:
-        async with _session(ws, remote, org) as session:
-            _announce(session)
-            with wait_for_lock(ws, echo_err):
-                sync_state = SyncState.load(ws)
-                plan = await plan_push(
-                    session, ws, selected, sync_state, publish=publish, force=force, jobs=jobs
-                )
-                if not as_json:
-                    click.echo("plan:")
-                    for item in plan.items:
-                        click.echo(_plan_line(item))
-                        for finding in item.findings:
-                            click.echo(f"      error: {finding}")
-                if dry_run or not plan.actionable:
-                    sync_state.save()
-                    return session, plan, True
-                if (
-                    not yes
-                    and not as_json
-                    and _tty()
-                    and not click.confirm(
-                        f"push {len(plan.actionable)} skill(s) to {session.name}?", default=True
-                    )
-                ):
-                    echo_err("nothing pushed")
-                    return session, plan, False
-                bar: Any = None
-                if not as_json and sys.stderr.isatty():
-                    bar = click.progressbar(length=len(plan.actionable), label="pushing", file=sys.stderr)
-                    bar.__enter__()
-                try:
-                    await apply_push(
-                        session,
-                        plan,
-                        sync_state,
-                        jobs=jobs,
-                        force=force,
-                        on_done=(lambda _item: bar.update(1)) if bar is not None else None,
-                    )
-                finally:
-                    if bar is not None:
-                        bar.__exit__(None, None, None)
-                return session, plan, True
-
-    session, plan, proceeded = _run(go())
-    if not proceeded:
-        return ExitCode.FINDINGS
+    options = PushOptions(
+        publish=publish, dry_run=dry_run, jobs=jobs, force=force, remote=RemoteOptions(remote, org)
+    )
+    res = push(ws, ws.select_skills(skills), options, _PushText(as_json=as_json, yes=yes))
+    if not res.proceeded:
+        return res.exit_code
     if as_json:
-        emit_json(
-            {
-                "remote": session.name,
-                "organization": session.org_id,
-                "dry_run": dry_run,
-                "skills": [i.to_json() for i in plan.items],
-            }
-        )
+        emit_json(res.to_json())
     elif not dry_run:
-        for item in plan.items:
+        for item in res.items:
             if not item.actionable and item.result == "skipped":
                 continue
             if item.actionable or item.result in ("refused", "blocked"):
@@ -323,51 +236,58 @@ def push_command(
                 pub = " (published)" if item.published else ""
                 msg = f": {item.message}" if item.message else ""
                 click.echo(f"{item.result or 'not done':<9} {item.slug}{rev}{pub}{msg}")
-    return _push_exit(plan.items)
+    return res.exit_code
 
 
-def _push_exit(items: list[Any]) -> int:
-    codes = [
-        int(i.error.exit_code) for i in items if i.result == "failed" and isinstance(i.error, SkillsyncError)
-    ]
-    if codes:
-        return max(codes)
-    if any(i.result in ("refused", "blocked") for i in items):
-        return ExitCode.FINDINGS
-    return 0
+class _PushText(_Announce, PushEvents):
+    """The plan on stdout, a confirmation on a terminal, a progress bar on stderr (text mode only)."""
+
+    def __init__(self, *, as_json: bool, yes: bool) -> None:
+        self.as_json = as_json
+        self.yes = yes
+        self.bar: Any = None
+
+    def planned(self, plan: PushPlan) -> None:
+        if self.as_json:
+            return
+        click.echo("plan:")
+        for item in plan.items:
+            click.echo(_plan_line(item))
+            for finding in item.findings:
+                click.echo(f"      error: {finding}")
+
+    def confirm(self, plan: PushPlan, remote: str) -> bool:
+        if self.yes or self.as_json or not _tty():
+            return True
+        if click.confirm(f"push {len(plan.actionable)} skill(s) to {remote}?", default=True):
+            return True
+        echo_err("nothing pushed")
+        return False
+
+    def applying(self, count: int) -> None:
+        if not self.as_json and sys.stderr.isatty():
+            self.bar = click.progressbar(length=count, label="pushing", file=sys.stderr)
+            self.bar.__enter__()
+
+    def done(self, item: PushItem) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def applied(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 # ------------------------------------------------------------------------------ publish, log, ...
 
 
-def _one_skill_command(
-    name: str, run: Callable[[Any, Workspace, str], Awaitable[dict[str, Any]]], *, lock: bool = False
-) -> Callable[[str, str | None, str | None, bool], int]:
-    def body(skill: str, remote: str | None, org: str | None, as_json: bool) -> int:
-        from skillsync.sync.lifecycle import slug_of
-        from skillsync.sync.state import wait_for_lock
-
-        ws = state().workspace()
-        slug = slug_of(ws, skill)
-
-        async def go() -> dict[str, Any]:
-            async with _session(ws, remote, org) as session:
-                _announce(session)
-                if lock:
-                    with wait_for_lock(ws, echo_err):
-                        return await run(session, ws, slug)
-                return await run(session, ws, slug)
-
-        doc = _run(go())
-        text = doc.pop("_text", "")
-        if as_json:
-            emit_json(doc)
-        elif text:
-            click.echo(text)
-        return 0
-
-    body.__name__ = name
-    return body
+def _emit(doc: dict[str, Any], text: str, as_json: bool) -> int:
+    if as_json:
+        emit_json(doc)
+    elif text:
+        click.echo(text)
+    return 0
 
 
 @click.command("publish")
@@ -381,22 +301,11 @@ def publish_command(
     skill: str, revision: str | None, remote: str | None, org: str | None, as_json: bool
 ) -> int:
     """Publish a revision of SKILL (the latest by default); the previously published one is superseded."""
-    from skillsync.sync.lifecycle import publish
+    from skillsync.commands.lifecycle import publish
 
-    async def run(session: Any, ws: Workspace, slug: str) -> dict[str, Any]:
-        res = await publish(session, slug, revision)
-        verb = "already published" if res.already else "published"
-        return {
-            "remote": session.name,
-            "organization": session.org_id,
-            "slug": slug,
-            "revision": res.number,
-            "revision_id": res.revision_id,
-            "changed": not res.already,
-            "_text": f"{verb} {slug} revision {res.number}",
-        }
-
-    return _one_skill_command("publish", run, lock=True)(skill, remote, org, as_json)
+    res = publish(state().workspace(), skill, revision, RemoteOptions(remote, org), _Announce())
+    verb = "published" if res.changed else "already published"
+    return _emit(res.to_json(), f"{verb} {res.slug} revision {res.revision}", as_json)
 
 
 @click.command("log")
@@ -405,46 +314,29 @@ def publish_command(
 @json_option
 def log_command(skill: str, remote: str | None, org: str | None, as_json: bool) -> int:
     """List the revisions of SKILL, newest first: number, status, digest, files, size and dates."""
-    from skillsync.sync.lifecycle import log
-    from skillsync.sync.state import SyncState, merge_learned, update_state
+    from skillsync.commands.lifecycle import log
 
-    async def run(session: Any, ws: Workspace, slug: str) -> dict[str, Any]:
-        sync_state = SyncState.load(ws)
-        rows = await log(session, slug, sync_state)
-        mem = sync_state.skill(session.name, session.org_id, slug)
-        update_state(ws, lambda disk: merge_learned(disk.skill(session.name, session.org_id, slug), mem))
-        lines = [
-            f"r{r['number']:<4} {r['status']:<10} {_short(r['digest'])}  {r['files']:>5} files "
-            f"{r['bytes']:>10} bytes  created {r['created_at']}"
-            + (f"  published {r['published_at']}" if r["published_at"] else "")
-            for r in rows
-        ]
-        return {"slug": slug, "revisions": rows, "_text": "\n".join(lines)}
-
-    return _one_skill_command("log", run)(skill, remote, org, as_json)
+    res = log(state().workspace(), skill, RemoteOptions(remote, org), _Announce())
+    lines = [
+        f"r{r['number']:<4} {r['status']:<10} {_short(r['digest'])}  {r['files']:>5} files "
+        f"{r['bytes']:>10} bytes  created {r['created_at']}"
+        + (f"  published {r['published_at']}" if r["published_at"] else "")
+        for r in res.revisions
+    ]
+    return _emit(res.to_json(), "\n".join(lines), as_json)
 
 
-def _status_command(name: str, status: str, doc: str) -> click.Command:
+def _status_command(name: str, status: Literal["active", "archived"], doc: str) -> click.Command:
     @click.command(name, help=doc)
     @click.argument("skill")
     @remote_options
     @json_option
     def command(skill: str, remote: str | None, org: str | None, as_json: bool) -> int:
-        from skillsync.sync.lifecycle import set_status
+        from skillsync.commands.lifecycle import set_status
 
-        async def run(session: Any, ws: Workspace, slug: str) -> dict[str, Any]:
-            view, changed = await set_status(session, slug, status)  # type: ignore[arg-type]
-            verb = f"{name}d" if changed else f"already {status}"
-            return {
-                "remote": session.name,
-                "organization": session.org_id,
-                "slug": slug,
-                "status": view.status,
-                "changed": changed,
-                "_text": f"{verb}: {slug}",
-            }
-
-        return _one_skill_command(name, run)(skill, remote, org, as_json)
+        res = set_status(state().workspace(), skill, status, RemoteOptions(remote, org), _Announce())
+        verb = f"{name}d" if res.changed else f"already {status}"
+        return _emit(res.to_json(), f"{verb}: {res.slug}", as_json)
 
     return command
 
@@ -489,42 +381,16 @@ def pull_command(
     and local changes are never overwritten without --force. Works for skills that exist only
     on the remote.
     """
-    from skillsync.sync.lifecycle import slug_of
-    from skillsync.sync.pull import pull
-    from skillsync.sync.state import SyncState, wait_for_lock
+    from skillsync.commands.pull import PullOptions, pull
 
     ws = state().workspace()
-    slug = slug_of(ws, slug)
-
-    async def go() -> tuple[Any, Any]:
-        async with _session(ws, remote, org) as session:
-            _announce(session)
-            with wait_for_lock(ws, echo_err):
-                sync_state = SyncState.load(ws)
-                sync_state.save()  # fails (exit 4) now, not after the files were written
-                res = await pull(
-                    session, ws, slug, sync_state, dest=directory, revision=revision, force=force
-                )
-                sync_state.save()
-                return session, res
-
-    session, res = _run(go())
-    where = ws.relpath(res.dest)
+    options = PullOptions(
+        directory=directory, revision=revision, force=force, remote=RemoteOptions(remote, org)
+    )
+    out = pull(ws, slug, options, _Announce())
+    res, where, slug = out.pulled, out.path, out.pulled.slug
     if as_json:
-        emit_json(
-            {
-                "remote": session.name,
-                "organization": session.org_id,
-                "slug": res.slug,
-                "path": where,
-                "revision": res.number,
-                "revision_id": res.revision_id,
-                "digest": res.digest,
-                "written": res.written,
-                "removed": res.removed,
-                "unchanged": res.unchanged,
-            }
-        )
+        emit_json(out.to_json())
     elif res.unchanged:
         click.echo(f"{slug}: {where} already matches revision {res.number}")
     else:

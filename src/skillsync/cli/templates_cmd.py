@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from skillsync.cli.common import emit_json, json_option, state
-from skillsync.scaffold import list_templates, user_templates_dir
+from skillsync.template_catalog import list_templates, user_templates_dir
 
 
 @click.command("templates")

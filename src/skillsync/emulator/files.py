@@ -25,7 +25,7 @@ from skillsync.emulator.errors import ApiError, invalid, unprocessable
 
 SKILL_MD = "SKILL.md"
 SKILL_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1, as the client's seren.path rule
 _CHUNK = 1 << 20
 
 # A fixed table, not the host's mimetypes database, so every machine reports the same type.

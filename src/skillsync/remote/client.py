@@ -1,6 +1,6 @@
 """The Seren API client: one ``httpx.AsyncClient``, typed models in and out, errors and retries.
 
-Every call goes through :meth:`SerenClient._send`, which counts requests (``request_count``), maps
+Every call goes through :meth:`SerenClient._open`, which counts requests (``request_count``), maps
 failures to :mod:`skillsync.remote.errors` and retries only what is safe to repeat: GET, PATCH and
 PUT on connect errors, dropped connections, timeouts, 429 (after ``Retry-After``) and 502/503/504,
 with exponential backoff and full jitter. POST is never retried: a create whose answer was lost may

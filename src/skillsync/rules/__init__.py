@@ -126,7 +126,7 @@ def rule_ids_matching(pattern: str) -> list[str]:
 
 
 def markdown() -> str:
-    """docs/rules.md: the rule table (from :data:`RULES`) and the notes in rules/NOTES.md."""
+    """docs/rules.md: the rule table (from :data:`RULES`) between rules_head.md and rules_tail.md."""
     from importlib.resources import files
 
     head = files("skillsync.rules").joinpath("rules_head.md").read_text("utf-8")

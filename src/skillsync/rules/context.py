@@ -1,14 +1,18 @@
-"""What the rules see of one skill: its shipped files (from selection), read once, and SKILL.md."""
+"""What the rules see of one skill: its shipped files (from selection or a manifest), read once,
+and SKILL.md."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skillsync import skillmd
 from skillsync.workspace import SKILL_FILE, Skill, Workspace
+
+if TYPE_CHECKING:
+    from skillsync.manifest import Manifest
 
 # Files are read up to this many bytes for the text checks (a larger file is still size-checked).
 READ_CAP = 64 * 1024 * 1024
@@ -47,6 +51,13 @@ def _read_head(fd: int, size: int) -> bytes:
     return data
 
 
+def _head_of(data: bytes) -> bytes:
+    """What :func:`_read_head` would have read of a file whose whole contents are ``data``."""
+    if data.find(b"\0", 0, BINARY_SNIFF) >= 0:
+        return data[:BINARY_SNIFF]
+    return data[:READ_CAP]
+
+
 _UNDECODED: Any = object()  # FileInfo._text before the first decode
 
 
@@ -82,6 +93,16 @@ class FileInfo:
         return text
 
 
+def _read(rel: str, path: str) -> FileInfo:
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        st = os.fstat(fd)
+        data = _read_head(fd, st.st_size)
+    finally:
+        os.close(fd)
+    return FileInfo.of(rel, path, st.st_size, st.st_mode, data)
+
+
 @dataclass
 class SkillContext:
     ws: Workspace
@@ -95,13 +116,21 @@ class SkillContext:
         ctx = cls(ws, skill, selected)
         append = ctx.files.append
         for rel, path in selected:
-            fd = os.open(path, _OPEN_FLAGS)
-            try:
-                st = os.fstat(fd)
-                data = _read_head(fd, st.st_size)
-            finally:
-                os.close(fd)
-            append(FileInfo.of(rel, path, st.st_size, st.st_mode, data))
+            append(_read(rel, path))
+        return ctx
+
+    @classmethod
+    def from_manifest(cls, ws: Workspace, manifest: Manifest) -> SkillContext:
+        """The files of ``manifest`` (no second walk); those whose bytes it kept are not read again."""
+        ctx = cls(ws, manifest.skill, [(e.rel, e.abspath) for e in manifest.entries])
+        append = ctx.files.append
+        contents = manifest.contents
+        for e in manifest.entries:
+            data = contents.get(e.rel)
+            if data is None:
+                append(_read(e.rel, e.abspath))
+            else:
+                append(FileInfo.of(e.rel, e.abspath, e.size, e.mode, _head_of(data)))
         return ctx
 
     @cached_property

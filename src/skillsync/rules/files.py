@@ -10,7 +10,8 @@ from urllib.parse import unquote
 
 from skillsync.rules import Finding
 from skillsync.rules.context import SkillContext
-from skillsync.selection import explain, printable
+from skillsync.selection import explain
+from skillsync.text import printable
 from skillsync.workspace import SKILL_FILE
 
 TEXT_EXTENSIONS = frozenset(

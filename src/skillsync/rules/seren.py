@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from skillsync.rules import Finding
 from skillsync.rules.context import SkillContext
-from skillsync.selection import printable
+from skillsync.text import CONTROL as _CONTROL
+from skillsync.text import printable
 from skillsync.workspace import SKILL_FILE, SLUG_SOFT_MAX, slug_problem
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 

@@ -5,6 +5,7 @@ No I/O here, so every rule is unit-tested on plain values (tests/test_sync_plan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -100,10 +101,22 @@ def classify(
 
 
 @dataclass(frozen=True)
-class Decision:
+class PushDecision:
+    """What push does with one skill, and why (:func:`decide`)."""
+
     action: Action
     reason: str
     publish: bool = False  # publish as part of the action (create/revision) or alone
+
+
+BLOCKED = PushDecision("blocked", "validation errors")
+
+
+def gate(decision: PushDecision, findings: Sequence[str]) -> PushDecision:
+    """``decision`` after validation: content about to ship with error findings is blocked."""
+    if findings and decision.action in ("create", "revision"):
+        return BLOCKED
+    return decision
 
 
 def decide(
@@ -114,8 +127,8 @@ def decide(
     publish: bool,
     force: bool,
     meta_changed: bool,
-    blocked: bool,
-) -> Decision:
+    blocked: bool = False,
+) -> PushDecision:
     """What ``push`` does with a skill in ``state``.
 
     Refusals (exit 1, other skills still pushed): a conflict, a remote that moved past the
@@ -124,26 +137,26 @@ def decide(
     unless ``--force``.
     """
     if blocked:
-        return Decision("blocked", "validation errors")
+        return BLOCKED
     if state == "archived":
-        return Decision("refuse", "archived on the remote; run skillsync unarchive first")
+        return PushDecision("refuse", "archived on the remote; run skillsync unarchive first")
     if state == "new":
-        return Decision("create", "new skill", publish=publish)
+        return PushDecision("create", "new skill", publish=publish)
     assert remote is not None
     stale = seen_revision_id is not None and seen_revision_id != remote.latest_revision_id
     if state == "unchanged":
         if publish and remote.publication == "draft":
-            return Decision("publish", f"publish revision {remote.latest_number}", publish=True)
+            return PushDecision("publish", f"publish revision {remote.latest_number}", publish=True)
         if meta_changed:
-            return Decision("update", "display name or description changed")
-        return Decision("skip", "up to date")
+            return PushDecision("update", "display name or description changed")
+        return PushDecision("skip", "up to date")
     if not force:
         if state == "conflict":
-            return Decision(
+            return PushDecision(
                 "refuse", "conflict: local and remote both changed; run skillsync diff (or push --force)"
             )
         if state == "remote-ahead":
-            return Decision("skip", "remote is ahead; run skillsync pull (or push --force to overwrite)")
+            return PushDecision("skip", "remote is ahead; run skillsync pull (or push --force to overwrite)")
         if stale:
-            return Decision("refuse", "remote moved since diff; run skillsync diff (or push --force)")
-    return Decision("revision", "new revision", publish=publish)
+            return PushDecision("refuse", "remote moved since diff; run skillsync diff (or push --force)")
+    return PushDecision("revision", "new revision", publish=publish)

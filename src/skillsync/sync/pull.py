@@ -17,7 +17,13 @@ from skillsync import skillmd
 from skillsync.bundle import safe_unpack
 from skillsync.errors import LocalError
 from skillsync.manifest import build_manifest
-from skillsync.sync.remote_view import Session, require_remote, resolve_revision, revision_info
+from skillsync.sync.remote_view import (
+    Session,
+    require_remote,
+    resolve_revision,
+    revision_files,
+    revision_info,
+)
 from skillsync.sync.state import Base, SkillState, SyncState
 from skillsync.workspace import Skill, Workspace, discover, match_layout, render_slug
 
@@ -108,7 +114,7 @@ async def pull(
     rid, number, _ = await resolve_revision(session, view, revision or "latest")
     rev = await session.client.get_revision(session.org_id, view.id, rid)
     info = revision_info(rev)
-    expected = {f.relative_path: (f.size_bytes, f.sha256.lower()) for f in rev.files}
+    expected = revision_files(rev)
     target = dest if dest is not None else default_dest(ws, slug, _skill_name(rev.skill_md))
     entry = state.skill(session.name, session.org_id, slug)
     entry.skill_id = view.id

@@ -13,35 +13,64 @@ duplicate or calling it a conflict. State is flushed as skills complete and at t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from skillsync.errors import LocalError, SkillsyncError
 from skillsync.remote import UNSET, UploadFile
 from skillsync.remote.errors import ConflictError, NetworkError, RequestTimeout, ServerError
-from skillsync.sync.plan import Decision, decide
-from skillsync.sync.push_gate import blocking_findings
-from skillsync.sync.remote_view import Session, find_remote, revision_info_cached, view_of
+from skillsync.remote.models import OrganizationCustomSkill
+from skillsync.sync.plan import PushDecision, decide, gate
+from skillsync.sync.push_gate import PushGate
+from skillsync.sync.remote_view import Session, find_remote, revision_info, revision_info_cached, view_of
 from skillsync.sync.skill_meta import SkillMeta, read_meta
 from skillsync.sync.state import Base, SyncState
 from skillsync.sync.status import SkillStatus, collect_status
-from skillsync.workspace import Skill, Workspace
+from skillsync.workspace import SKILL_FILE, Skill, Workspace
 
 POST_ATTEMPTS = 3
 AMBIGUOUS = (NetworkError, RequestTimeout, ServerError)  # the server may or may not have committed
 FLUSH_SECONDS = 0.5
+T = TypeVar("T")
 
 
 class Refused(SkillsyncError):
     """A skill the push will not touch (stale plan, conflict found at apply time)."""
 
 
+async def post_once(
+    post: Callable[[], Awaitable[T]],
+    settled: Callable[[Exception], Awaitable[bool]],
+    *,
+    unclear: tuple[type[Exception], ...] = AMBIGUOUS,
+    attempts: int = POST_ATTEMPTS,
+    settle_last: bool = True,
+) -> T | None:
+    """POST; after an unclear failure, re-read the remote (``settled``) instead of posting blindly.
+
+    ``settled(exc)`` is True when the server did commit (the caller has adopted the result: None is
+    returned), False when it did not (post again), or raises. After ``attempts`` posts the last
+    failure is raised; ``settle_last=False`` skips the re-read after the last one.
+    """
+    last: Exception | None = None
+    for attempt in range(attempts):
+        try:
+            return await post()
+        except unclear as exc:
+            last = exc
+            if (settle_last or attempt < attempts - 1) and await settled(exc):
+                return None
+    assert last is not None
+    raise last
+
+
 @dataclass
 class PushItem:
     status: SkillStatus
-    decision: Decision
+    decision: PushDecision
     meta: SkillMeta
     meta_changes: dict[str, str | None]
     findings: list[str] = field(default_factory=list)
@@ -111,24 +140,32 @@ async def plan_push(
     force: bool,
     jobs: int = 8,
 ) -> PushPlan:
-    """Validate and classify every skill (one list request when nothing changed) and decide."""
-    statuses = await collect_status(session, ws, skills, state, jobs=jobs)
+    """Classify every skill (one list request when nothing changed), decide, and validate the
+    content about to ship. Each file is read once here: hashing keeps the bytes of small files for
+    validation and the SKILL.md meta, then lets them go."""
+    statuses = await collect_status(session, ws, skills, state, jobs=jobs, keep_contents=True)
+    gatekeeper = PushGate(ws)
     items: list[PushItem] = []
     for st in statuses:
-        meta = read_meta(st.skill)
+        contents = st.manifest.contents
+        if SKILL_FILE not in contents:  # the stat cache vouched for it: read once, for meta and rules
+            with contextlib.suppress(OSError):
+                contents[SKILL_FILE] = st.skill.skill_md.read_bytes()
+        meta = read_meta(st.skill, contents.get(SKILL_FILE))
         changes = _meta_changes(meta, st)
-        args = {
-            "seen_revision_id": st.entry.seen_revision_id,
-            "publish": publish,
-            "force": force,
-            "meta_changed": bool(changes),
-        }
-        decision = decide(st.state, st.remote, blocked=False, **args)  # type: ignore[arg-type]
+        decision = decide(
+            st.state,
+            st.remote,
+            seen_revision_id=st.entry.seen_revision_id,
+            publish=publish,
+            force=force,
+            meta_changed=bool(changes),
+        )
         findings: list[str] = []
         if decision.action in ("create", "revision"):  # only content about to ship is validated
-            findings = blocking_findings(ws, st.skill)
-            if findings:
-                decision = decide(st.state, st.remote, blocked=True, **args)  # type: ignore[arg-type]
+            findings = gatekeeper.blocking_findings(st.manifest)
+            decision = gate(decision, findings)
+        contents.clear()  # validated: the upload streams the files from disk
         item = PushItem(status=st, decision=decision, meta=meta, meta_changes=changes, findings=findings)
         if decision.action in ("skip", "refuse", "blocked"):
             item.result = {"skip": "skipped", "refuse": "refused", "blocked": "blocked"}[decision.action]
@@ -181,45 +218,45 @@ class _Applier:
     async def _create(self, item: PushItem) -> None:
         st = item.status
         slug = st.slug
-        last: Exception | None = None
-        for _attempt in range(POST_ATTEMPTS):
-            try:
-                skill = await self.client.create_custom_skill(
-                    self.org,
-                    slug=slug,
-                    display_name=item.meta.display_name,
-                    description=item.meta.description,
-                    files=_uploads(st),
-                    publish=item.decision.publish,
-                )
-            except (*AMBIGUOUS, ConflictError) as exc:
-                last = exc
-                view = await find_remote(self.session, slug)
-                if view is None:
-                    if isinstance(exc, ConflictError):
-                        raise
-                    continue  # never committed: post again
-                if view.latest_revision_id is None or view.latest_number is None:
-                    raise
-                if not await self._adopt_if_equal(item, view.id, view.latest_revision_id, view.latest_number):
-                    raise Refused(
-                        f"{slug}: remote moved since diff: the skill was created on the remote with "
-                        "other content; run skillsync diff"
-                    ) from None
-                item.result = "adopted"
-                if item.decision.publish and view.publication == "draft":
-                    await publish_revision_once(self.session, view.id, view.latest_revision_id)
-                item.published = item.decision.publish
-                return
-            view = view_of(skill)
-            assert view.latest_revision_id is not None and view.latest_number is not None
-            info = await revision_info_cached(self.session, st.entry, view.id, view.latest_revision_id)
-            self._record(item, view.id, view.latest_revision_id, view.latest_number, info.digest)
-            item.result = "created"
-            item.published = view.publication == "published"
+
+        async def post() -> OrganizationCustomSkill:
+            return await self.client.create_custom_skill(
+                self.org,
+                slug=slug,
+                display_name=item.meta.display_name,
+                description=item.meta.description,
+                files=_uploads(st),
+                publish=item.decision.publish,
+            )
+
+        async def settled(exc: Exception) -> bool:
+            view = await find_remote(self.session, slug)
+            if view is None:
+                if isinstance(exc, ConflictError):
+                    raise exc
+                return False  # never committed: post again
+            if view.latest_revision_id is None or view.latest_number is None:
+                raise exc
+            if not await self._adopt_if_equal(item, view.id, view.latest_revision_id, view.latest_number):
+                raise Refused(
+                    f"{slug}: remote moved since diff: the skill was created on the remote with "
+                    "other content; run skillsync diff"
+                ) from None
+            item.result = "adopted"
+            if item.decision.publish and view.publication == "draft":
+                await publish_revision_once(self.session, view.id, view.latest_revision_id)
+            item.published = item.decision.publish
+            return True
+
+        skill = await post_once(post, settled, unclear=(*AMBIGUOUS, ConflictError))
+        if skill is None:
             return
-        assert last is not None
-        raise last
+        view = view_of(skill)
+        assert view.latest_revision_id is not None and view.latest_number is not None
+        info = await revision_info_cached(self.session, st.entry, view.id, view.latest_revision_id)
+        self._record(item, view.id, view.latest_revision_id, view.latest_number, info.digest)
+        item.result = "created"
+        item.published = view.publication == "published"
 
     async def _revision(self, item: PushItem) -> None:
         st = item.status
@@ -234,27 +271,19 @@ class _Applier:
                 raise Refused(f"{st.slug}: archived on the remote; run skillsync unarchive first")
         if item.meta_changes:
             await self._patch(item)
-        last: Exception | None = None
-        for _attempt in range(POST_ATTEMPTS):
-            try:
-                rev = await self.client.create_revision(
-                    self.org, remote.id, files=_uploads(st), publish=item.decision.publish
-                )
-            except AMBIGUOUS as exc:
-                last = exc
-                if await self._reconcile_revision(item, baseline):
-                    return
-                continue
-            from skillsync.sync.remote_view import revision_info
-
-            info = revision_info(rev)
-            st.entry.revisions[rev.id] = info
-            self._record(item, remote.id, rev.id, rev.revision_number, info.digest)
-            item.result = "revised"
-            item.published = rev.status == "published"
+        rev = await post_once(
+            lambda: self.client.create_revision(
+                self.org, remote.id, files=_uploads(st), publish=item.decision.publish
+            ),
+            lambda _exc: self._reconcile_revision(item, baseline),
+        )
+        if rev is None:
             return
-        assert last is not None
-        raise last
+        info = revision_info(rev)
+        st.entry.revisions[rev.id] = info
+        self._record(item, remote.id, rev.id, rev.revision_number, info.digest)
+        item.result = "revised"
+        item.published = rev.status == "published"
 
     async def _reconcile_revision(self, item: PushItem, baseline: int) -> bool:
         """After an unanswered revision POST: adopt a new revision with our digest, if one exists."""
@@ -301,15 +330,17 @@ class _Applier:
 
 async def publish_revision_once(session: Session, skill_id: str, revision_id: str) -> None:
     """Publish, re-reading the skill after an unanswered POST instead of posting twice."""
-    for _attempt in range(POST_ATTEMPTS):
-        try:
-            await session.client.publish_revision(session.org_id, skill_id, revision_id)
-            return
-        except AMBIGUOUS:
-            skill = await session.client.get_custom_skill(session.org_id, skill_id)
-            if skill.published_revision_id == revision_id:
-                return
-    await session.client.publish_revision(session.org_id, skill_id, revision_id)
+
+    async def settled(_exc: Exception) -> bool:
+        skill = await session.client.get_custom_skill(session.org_id, skill_id)
+        return skill.published_revision_id == revision_id
+
+    await post_once(
+        lambda: session.client.publish_revision(session.org_id, skill_id, revision_id),
+        settled,
+        attempts=POST_ATTEMPTS + 1,
+        settle_last=False,  # the last try's failure is the answer
+    )
 
 
 async def apply_push(

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from skillsync.workspace import Skill, Workspace
+from typing import TYPE_CHECKING
+
+from skillsync.workspace import Workspace
+
+if TYPE_CHECKING:
+    from skillsync.manifest import Manifest
+    from skillsync.validate import Policy
 
 
-def blocking_findings(ws: Workspace, skill: Skill) -> list[str]:
-    """One line (``path:line: rule: message``) per error finding of ``skill``; empty: may be pushed."""
-    from skillsync.validate import check_skill
+class PushGate:
+    """Validates the skills a push is about to ship, over the manifests it already built.
 
-    out: list[str] = []
-    for f in check_skill(ws, skill).findings:
-        if f.severity == "error":
-            where = f"{f.path}:{f.line}" if f.line else f.path
-            out.append(f"{where}: {f.rule}: {f.message}")
-    return out
+    The ``[validate]`` policy is built once, on the first skill that needs it (a push with nothing
+    to ship never loads the rules).
+    """
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._policy: Policy | None = None
+
+    def blocking_findings(self, manifest: Manifest) -> list[str]:
+        """One line (``path:line: rule: message``) per error finding; empty: may be pushed."""
+        from skillsync.validate import check_skill, load_policy
+
+        if self._policy is None:
+            self._policy = load_policy(self.ws)
+        out: list[str] = []
+        for f in check_skill(self.ws, manifest.skill, self._policy, manifest=manifest).findings:
+            if f.severity == "error":
+                where = f"{f.path}:{f.line}" if f.line else f.path
+                out.append(f"{where}: {f.rule}: {f.message}")
+        return out

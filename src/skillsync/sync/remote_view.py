@@ -50,6 +50,11 @@ def view_of(skill: OrganizationCustomSkill) -> RemoteView:
     )
 
 
+def revision_files(revision: OrganizationCustomSkillRevision) -> dict[str, tuple[int, str]]:
+    """``{relative_path: (size, sha256 lowercase hex)}`` from a revision's per-file metadata."""
+    return {f.relative_path: (f.size_bytes, f.sha256.lower()) for f in revision.files}
+
+
 def revision_info(revision: OrganizationCustomSkillRevision) -> RevisionInfo:
     """Digest, size and file count of a revision from its per-file metadata."""
     files = [(f.relative_path, f.size_bytes, f.sha256.lower()) for f in revision.files]

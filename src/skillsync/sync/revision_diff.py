@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 from skillsync.errors import UsageError
 from skillsync.sync.plan import RemoteView
-from skillsync.sync.remote_view import Session, require_remote, resolve_revision, revision_info
+from skillsync.sync.remote_view import (
+    Session,
+    require_remote,
+    resolve_revision,
+    revision_files,
+    revision_info,
+)
 from skillsync.sync.state import SkillState, SyncState
 from skillsync.sync.status import SkillStatus, collect_status, remember
 from skillsync.sync.tree_diff import Side, SkillDiff, diff_sides, local_side
@@ -34,7 +40,7 @@ async def remote_side(session: Session, view: RemoteView, spec: str, entry: Skil
 
     return Side(
         label=f"revision {number}",
-        files={f.relative_path: (f.size_bytes, f.sha256.lower()) for f in rev.files},
+        files=revision_files(rev),
         load=load,
         revision=number,
         revision_id=rid,

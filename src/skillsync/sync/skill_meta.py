@@ -34,9 +34,12 @@ def parse_meta(text: str, slug: str) -> SkillMeta:
     )
 
 
-def read_meta(skill: Skill) -> SkillMeta:
-    try:
-        text = Path(skill.skill_md).read_text("utf-8", errors="replace")
-    except OSError:
-        return SkillMeta(display_name=skill.slug, description=None)
-    return parse_meta(text, skill.slug)
+def read_meta(skill: Skill, data: bytes | None = None) -> SkillMeta:
+    """The meta of ``skill``; ``data``: its SKILL.md bytes when the caller already read them."""
+    if data is None:
+        try:
+            data = Path(skill.skill_md).read_bytes()
+        except OSError:
+            return SkillMeta(display_name=skill.slug, description=None)
+    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    return parse_meta(text, skill.slug)  # newlines translated as read_text did
