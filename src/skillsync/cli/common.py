@@ -68,6 +68,18 @@ def json_option(f: F) -> F:
     )(f)
 
 
+def json_lines_option(f: F) -> F:
+    """``--json`` for a long-running command: JSON Lines, one object per event."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        is_eager=True,
+        callback=_mark_json,
+        help="Print JSON Lines instead of text: one object per event, each with format_version.",
+    )(f)
+
+
 def emit_json(payload: dict[str, Any]) -> None:
     click.echo(json_document(payload))
 

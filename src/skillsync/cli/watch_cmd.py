@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from skillsync.cli.common import echo_err, json_option, state
+from skillsync.cli.common import echo_err, json_lines_option, state
 from skillsync.cli.remote_opts import remote_options
 from skillsync.errors import UsageError
 from skillsync.watch.loop import DEFAULT_DEBOUNCE_MS
@@ -27,7 +27,7 @@ from skillsync.watch.loop import DEFAULT_DEBOUNCE_MS
 )
 @click.option("--no-push", is_flag=True, help="Only validate on every save; upload nothing.")
 @remote_options
-@json_option
+@json_lines_option
 def watch_command(
     skills: tuple[str, ...],
     publish: bool,
