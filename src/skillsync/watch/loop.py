@@ -187,6 +187,7 @@ class Watcher:
         self._wake = asyncio.Event()
         self._lock = _SharedLock(note)
         self._session: Session | None = None
+        self._session_mutex = asyncio.Lock()
         self._session_stack: contextlib.AsyncExitStack | None = None
         self._down = False
         self._abandon = asyncio.Event()
@@ -219,6 +220,10 @@ class Watcher:
                 slot.files = _file_map(m)
 
     async def _open_session(self) -> Session:
+        async with self._session_mutex:
+            return await self._open_session_locked()
+
+    async def _open_session_locked(self) -> Session:
         if self._session is None:
             from skillsync.remote import open_remote
 
