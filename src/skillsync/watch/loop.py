@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from skillsync.sync.push import PushItem
     from skillsync.sync.remote_view import Session
     from skillsync.sync.state import SyncState
+    from skillsync.validate import Policy
 
 DEFAULT_DEBOUNCE_MS = 100
 MIN_CEILING_MS = 1000  # constant autosaves still upload at least this often
@@ -188,6 +189,8 @@ class Watcher:
         self._lock = _SharedLock(note)
         self._session: Session | None = None
         self._session_mutex = asyncio.Lock()
+        self._policy_cache: Policy | None = None
+        self._policy_for: object = None
         self._session_stack: contextlib.AsyncExitStack | None = None
         self._down = False
         self._abandon = asyncio.Event()
@@ -446,14 +449,19 @@ class Watcher:
     # ------------------------------------------------------------------------------- pipeline
 
     async def _process(self, slot: _Slot, saved_at: float) -> None:
-        from skillsync.manifest import build_manifest
+        from skillsync.manifest import build_manifests
         from skillsync.validate import check_skill
 
         skill = slot.skill
         if not skill.skill_md.is_file():
             return  # going away: rediscovery reports it
         try:
-            report = check_skill(self.ws, skill)
+            # one walk: the manifest (digest) is built first, validation runs over it
+            manifest = build_manifests(self.ws, [skill], keep_contents=True)[0]
+            try:
+                report = check_skill(self.ws, skill, self._policy(), manifest=manifest)
+            finally:
+                manifest.contents.clear()
         except SkillsyncError as exc:
             self.emit(Event("blocked", skill=skill.slug, findings=[str(exc)]))
             return
@@ -461,11 +469,6 @@ class Watcher:
         warnings = [_line(f) for f in report.findings if f.severity == "warning"]
         if errors:
             self.emit(Event("blocked", skill=skill.slug, findings=errors, warnings=warnings))
-            return
-        try:
-            manifest = build_manifest(self.ws, skill)
-        except SkillsyncError as exc:
-            self.emit(Event("blocked", skill=skill.slug, findings=[str(exc)]))
             return
         if not self.opts.push:
             changed = _files_changed(slot.files, _file_map(manifest))
@@ -476,6 +479,15 @@ class Watcher:
             self.emit(Event("unchanged", skill=skill.slug, warnings=warnings))
             return
         await self._push(slot, manifest, saved_at, warnings)
+
+    def _policy(self) -> Policy:
+        """The ``[validate]`` policy, built once per config (a reload builds it again)."""
+        from skillsync.validate import load_policy
+
+        if self._policy_for is not self.ws.config:
+            self._policy_cache, self._policy_for = load_policy(self.ws), self.ws.config
+        assert self._policy_cache is not None
+        return self._policy_cache
 
     async def _push(self, slot: _Slot, manifest: Manifest, saved_at: float, warnings: list[str]) -> None:
         from skillsync.sync.push import apply_push, plan_push
