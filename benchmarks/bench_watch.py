@@ -63,6 +63,15 @@ def _save(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
@@ -100,6 +109,7 @@ def run(work: Path, edits: int, debounce: int | None) -> dict[str, Any]:
         _wait_event(q, "watching")
         latencies: list[float] = []
         reported: list[float] = []
+        cpu0 = (_cpu(watch.pid), _cpu(server.pid))
         for i in range(edits):
             text = f"# Notes\n\nedit {i}\n"
             saved = time.time()
@@ -109,6 +119,7 @@ def run(work: Path, edits: int, debounce: int | None) -> dict[str, Any]:
             if doc.get("ms") is not None:
                 reported.append(float(doc["ms"]))
             time.sleep(0.05)
+        cpu1 = (_cpu(watch.pid), _cpu(server.pid))
         log = subprocess.run(
             [*exe, "-C", str(ws), "log", "bench-skill", "--json"], check=True, env=env, capture_output=True,
             text=True,
@@ -128,6 +139,10 @@ def run(work: Path, edits: int, debounce: int | None) -> dict[str, Any]:
         "p95_ms": round(_pct(latencies, 95), 1),
         "max_ms": round(max(latencies), 1),
         "watch_reported_p50_ms": round(statistics.median(reported), 1) if reported else None,
+        "watch_cpu_ms_per_edit": round((cpu1[0] - cpu0[0]) * 1000 / edits, 1),
+        "server_cpu_ms_per_edit": round((cpu1[1] - cpu0[1]) * 1000 / edits, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
     }
 
 

@@ -171,6 +171,18 @@ def http_ws(root: Path, reg: Registry) -> Path:
     return root
 
 
+def pushed_and_watched(
+    root: Path, registry: Registry, watches: list[Watch], slug: str, *watch_args: str
+) -> tuple[Path, Cli, Watch]:
+    """A workspace on ``registry`` with skill ``slug`` pushed once, and a watch started on it."""
+    skill = write_skill(http_ws(root, registry), slug)
+    cli = Cli(root)
+    assert cli("push", "--yes").exit_code == 0
+    w = Watch(root, *watch_args)
+    watches.append(w)
+    return skill, cli, w
+
+
 @pytest.fixture
 def watches() -> Iterator[list[Watch]]:
     started: list[Watch] = []
@@ -302,12 +314,8 @@ def test_someone_elses_revision_stops_uploads_and_pull_does_not_echo(
 def test_concurrent_push_from_another_process_makes_no_duplicate(
     tmp_path: Path, registry: Registry, watches: list[Watch]
 ) -> None:
-    root = http_ws(tmp_path / "ws", registry)
-    skill = write_skill(root, "delta")
-    cli = Cli(root)
-    assert cli("push", "--yes").exit_code == 0
-    w = Watch(root)
-    watches.append(w)
+    root = tmp_path / "ws"
+    skill, cli, w = pushed_and_watched(root, registry, watches, "delta")
     # a slow upload keeps the workspace lock held while watch's debounce runs out
     registry.app.state.faults[:] = [emulator.Fault(route=REV_ROUTE, mode="latency", latency_ms=400, times=1)]
     save(skill / "SKILL.md", (skill / "SKILL.md").read_text() + "\nEdited.\n")
@@ -320,12 +328,8 @@ def test_concurrent_push_from_another_process_makes_no_duplicate(
 def test_registry_outage_then_recovery_uploads_newest(
     tmp_path: Path, registry: Registry, watches: list[Watch]
 ) -> None:
-    root = http_ws(tmp_path / "ws", registry)
-    skill = write_skill(root, "eps")
-    cli = Cli(root)
-    assert cli("push", "--yes").exit_code == 0
-    w = Watch(root)
-    watches.append(w)
+    root = tmp_path / "ws"
+    skill, cli, w = pushed_and_watched(root, registry, watches, "eps", "--publish")
 
     registry.stop()
     save(skill / "notes.md", "during the outage 1\n")
@@ -338,17 +342,14 @@ def test_registry_outage_then_recovery_uploads_newest(
     assert [e["event"] for e in w.since(down)].count("remote-down") == 0  # said once
     rows = revisions(cli, "eps")
     assert rows[0]["digest"] == newest and ev["revision"] == rows[0]["number"]
+    assert ev["published"] is True and rows[0]["status"] == "published"
 
 
 def test_ctrl_c_during_an_upload_finishes_it_and_exits_130(
     tmp_path: Path, registry: Registry, watches: list[Watch]
 ) -> None:
-    root = http_ws(tmp_path / "ws", registry)
-    skill = write_skill(root, "iota")
-    cli = Cli(root)
-    assert cli("push", "--yes").exit_code == 0
-    w = Watch(root)
-    watches.append(w)
+    root = tmp_path / "ws"
+    skill, cli, w = pushed_and_watched(root, registry, watches, "iota")
     fault = emulator.Fault(route=REV_ROUTE, mode="latency", latency_ms=800, times=1)
     registry.app.state.faults[:] = [fault]
     save(skill / "SKILL.md", (skill / "SKILL.md").read_text() + "\nEdited.\n")
