@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import random
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -91,7 +93,7 @@ def test_docs_show_the_pinned_vectors(name: str) -> None:
 
 def test_nfc_and_nfd_differ_and_framing_prevents_the_naive_collision() -> None:
     assert NFC != NFD
-    assert VECTORS["2a-nfc"][1] != VECTORS["2b-nfd"][1]
+    assert tree_digest(VECTORS["2a-nfc"][0]) != tree_digest(VECTORS["2b-nfd"][0])
 
     def naive(entries: list[tuple[str, int, str]]) -> bytes:
         return b"".join(p.encode() + str(n).encode() + h.encode() for p, n, h in entries)
@@ -101,13 +103,32 @@ def test_nfc_and_nfd_differ_and_framing_prevents_the_naive_collision() -> None:
     assert tree_digest(a) != tree_digest(b)
 
 
-def test_vector5_canonical_order_is_bytewise() -> None:
-    order = [p for p, _, _ in sorted(V5, key=lambda e: e[0].encode())]
-    assert order == ["B.md", "SKILL.md", "a-b/c.md", "a.md", "a/b.md", "\uff21.md", "\U0001f600.md"]
-    # Other plausible orders differ, so an implementation using one of them fails vector 5.
-    assert sorted(V5_PATHS, key=lambda p: Path(p).parts) != order
-    assert sorted(V5_PATHS, key=str.lower) != order
-    assert sorted(V5_PATHS, key=lambda p: p.encode("utf-16-be")) != order
+@pytest.mark.parametrize(
+    "key",
+    [lambda p: Path(p).parts, str.lower, lambda p: p.encode("utf-16-be")],
+    ids=["path-parts", "case-folded", "utf-16"],
+)
+def test_vector5_digest_does_not_depend_on_the_order_given(key: Callable[[str], Any]) -> None:
+    """Entries in another plausible order (each differs from the bytewise one) give vector 5's digest."""
+    entries = sorted(V5, key=lambda e: key(e[0]))
+    assert [p for p, _, _ in entries] != [p for p, _, _ in sorted(V5, key=lambda e: e[0].encode())]
+    assert tree_digest(entries) == "skilltree-v1:sha256:" + VECTORS["5-byte-order"][1]
+
+
+def test_manifest_entries_are_in_bytewise_order(tmp_path: Path) -> None:
+    from skillsync.manifest import build_manifest
+    from skillsync.workspace import open_workspace
+
+    (tmp_path / "skillsync.toml").write_text("")
+    for rel in V5_PATHS:
+        target = tmp_path / "v5" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(rel.encode() + b"\n")
+    ws = open_workspace(tmp_path)
+    (skill,) = ws.skills()
+    manifest = build_manifest(ws, skill, use_cache=False)
+    assert [e.rel for e in manifest.entries] == sorted(V5_PATHS, key=str.encode)
+    assert manifest.digest == "skilltree-v1:sha256:" + VECTORS["5-byte-order"][1]
 
 
 paths = st.text(

@@ -58,7 +58,10 @@ def new_skill(c: httpx.Client, **kw: Any) -> dict[str, Any]:
 
 
 def test_defaults_are_the_validator_limits() -> None:
-    assert DEFAULT_LIMITS == {"max_file_bytes": 50 * 2**20, "max_total_bytes": 200 * 2**20, "max_files": 5000}
+    """What validates locally is never refused by the registry for its size, and the reverse."""
+    from skillsync.config import Limits
+
+    assert Limits().model_dump() == DEFAULT_LIMITS
 
 
 def test_fresh_registry_gives_each_token_its_own_personal_org(c: httpx.Client, server: str) -> None:

@@ -19,12 +19,28 @@ from tests.conftest import git, write_skill
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 
-def test_hook_manifest_is_shipped() -> None:
+def test_hook_entry_checks_the_skills_of_the_files_it_is_given(tmp_path: Path) -> None:
+    """The hook's command run as pre-commit runs it (entry + changed files), without pre-commit."""
+    import shlex
+
     import yaml
 
     (hook,) = yaml.safe_load((CHECKOUT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "skillsync-validate" and hook["language"] == "python"
-    assert hook["pass_filenames"] is True and hook["entry"] == "skillsync validate"
+    assert hook["pass_filenames"] is True and hook["language"] == "python"
+    program, *args = shlex.split(hook["entry"])
+    entry = [str(Path(sys.executable).with_name(program)), *args]
+    bad = tmp_path / "skills" / "report"
+    bad.mkdir(parents=True)
+    (bad / "SKILL.md").write_text("---\nname: report\ndescription: Use when: asked\n---\n# Report\n")
+    (tmp_path / "README.md").write_text("outside every skill\n")
+    outside = subprocess.run([*entry, "README.md"], cwd=tmp_path, capture_output=True, text=True)
+    assert outside.returncode == 0, outside.stderr  # files outside skills are ignored
+    refused = subprocess.run(
+        [*entry, "README.md", "skills/report/SKILL.md"], cwd=tmp_path, capture_output=True, text=True
+    )
+    output = refused.stdout + refused.stderr
+    assert refused.returncode == 1, output
+    assert "spec.needs-quotes" in output and "skills/report/SKILL.md:3" in output
 
 
 @pytest.mark.slow

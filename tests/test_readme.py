@@ -20,4 +20,18 @@ def test_quick_start_has_two_commands_and_ci_runs_the_test_one() -> None:
     assert "push --publish" in main_job
     assert "pytest" in tests
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert tests in ci, "the last lines of .ci/run must be the README's test command, verbatim"
+    assert tests in ci, ".ci/run must run the README's test command, verbatim"
+
+
+def test_ci_runs_the_development_checks_after_the_tests() -> None:
+    """Every check of the README's Development section runs in .ci/run, after the test command."""
+    readme = (ROOT / "README.md").read_text()
+    development = readme[readme.index("## Development") :]
+    checks = [c.strip() for c in _sh_blocks(development)[0].splitlines()[-1].split("&&")]
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    tests_at = next(i for i, line in enumerate(ci) if "pytest" in line)
+    for check in checks:
+        if "pytest" in check:
+            assert check in ci[tests_at], check
+        else:
+            assert check in ci[tests_at + 1 :], f".ci/run does not run {check!r} after the tests"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 import types
 import typing
 from pathlib import Path
@@ -15,10 +16,39 @@ from pydantic import BaseModel
 from skillsync.remote import models
 from skillsync.remote.client import OPERATIONS
 
-CONTRACT_PATH = Path("/work/shared/seren-openapi-subset.json")
-# The emulator ships a byte-identical copy; use it where /work/shared is absent (CI).
-_LOCAL_COPY = Path(__file__).parents[1] / "src" / "skillsync" / "emulator" / "openapi.json"
-CONTRACT: dict[str, Any] = json.loads((CONTRACT_PATH if CONTRACT_PATH.exists() else _LOCAL_COPY).read_text())
+CHECKOUT = Path(__file__).resolve().parents[1]
+CONTRACT_NAME = "seren-openapi-subset.json"
+# The emulator ships a byte-identical copy (checked below); used where the shared folder is absent.
+_LOCAL_COPY = CHECKOUT / "src" / "skillsync" / "emulator" / "openapi.json"
+
+
+def _shared_contract() -> Path | None:
+    """The wire contract in the shared folder: ``../shared`` beside the checkout (CI), or beside the
+    main checkout when this one is a git worktree."""
+    candidates = [CHECKOUT.parent / "shared" / CONTRACT_NAME]
+    try:
+        common = subprocess.run(
+            ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            cwd=CHECKOUT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        common = ""
+    if common:
+        candidates.append(Path(common).parent.parent / "shared" / CONTRACT_NAME)
+    return next((c for c in candidates if c.is_file()), None)
+
+
+CONTRACT_PATH = _shared_contract()
+CONTRACT: dict[str, Any] = json.loads((CONTRACT_PATH or _LOCAL_COPY).read_text())
+
+
+@pytest.mark.skipif(CONTRACT_PATH is None, reason="no shared folder beside this checkout")
+def test_the_emulator_ships_the_shared_contract() -> None:
+    assert CONTRACT_PATH is not None
+    assert json.loads(_LOCAL_COPY.read_text()) == CONTRACT
 SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]
 
 MODELS: dict[str, type[BaseModel]] = {

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillsync.digest import tree_digest
-from skillsync.sync.plan import RemoteView, adopt_pending, classify, decide
+from skillsync.sync.plan import BLOCKED, STATES, RemoteView, adopt_pending, classify, decide, gate
 from skillsync.sync.skill_meta import parse_meta
 from skillsync.sync.state import Base, RevisionInfo, SkillState, SyncState, merge_learned
 from skillsync.sync.tree_diff import compare, is_text, unified
@@ -175,3 +175,120 @@ def test_parse_meta_reads_frontmatter_as_the_validator_does() -> None:
     # YAML 1.1 would turn these into a bool, a date and an int, and push would clear the description
     for value in ("yes", "2024-01-01", "12"):
         assert parse_meta(f"---\nname: x\ndescription: {value}\n---\n# T\n", "x").description == value
+
+
+# ------------------------------------------------------------------ properties of classify and decide
+
+DIGESTS = st.sampled_from([D1, D2, D3])
+REV_IDS = st.sampled_from(["r1", "r2", "r3"])
+
+
+@st.composite
+def remote_views(draw: st.DrawFn) -> RemoteView | None:
+    if draw(st.booleans()):
+        return None
+    latest = draw(st.none() | REV_IDS)
+    return RemoteView(
+        id="s1",
+        slug="x",
+        status=draw(st.sampled_from(["active", "archived"])),
+        display_name="X",
+        description=None,
+        latest_revision_id=latest,
+        latest_number=None if latest is None else int(latest[1:]),
+        latest_status=draw(st.sampled_from(["draft", "published"])),
+        published_revision_id=draw(st.none() | REV_IDS),
+        published_number=None,
+    )
+
+
+@st.composite
+def entries(draw: st.DrawFn) -> SkillState | None:
+    if draw(st.booleans()):
+        return None
+    e = SkillState()
+    if draw(st.booleans()):
+        rid = draw(REV_IDS)
+        e.base = Base(revision_id=rid, number=int(rid[1:]), digest=draw(DIGESTS))
+    e.revisions = {
+        rid: RevisionInfo(digest=d, bytes=1, files=1)
+        for rid, d in draw(st.dictionaries(REV_IDS, DIGESTS, max_size=3)).items()
+    }
+    return e
+
+
+@settings(max_examples=100, deadline=None)
+@given(DIGESTS, remote_views(), st.none() | DIGESTS, entries())
+def test_classify_properties(
+    local: str, remote: RemoteView | None, latest: str | None, e: SkillState | None
+) -> None:
+    state = classify(local, remote, latest, e)
+    assert state in STATES
+    assert (state == "new") == (remote is None)
+    if remote is None:
+        return
+    assert (state == "archived") == (remote.status == "archived")
+    if state == "archived":
+        return
+    if remote.latest_revision_id is not None and latest is not None:
+        assert (state == "unchanged") == (local == latest)  # equal content is never a conflict
+    else:
+        assert state == "modified"
+    if state in ("conflict", "remote-ahead") and e is not None and e.base is not None:
+        assert remote.latest_revision_id != e.base.revision_id  # only a moved remote is ahead
+    if state == "conflict":
+        assert e is not None and e.base is not None and local != e.base.digest
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(STATES),
+    remote_views(),
+    st.none() | REV_IDS,
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_decide_properties(
+    state: str,
+    remote: RemoteView | None,
+    seen: str | None,
+    publish: bool,
+    force: bool,
+    meta_changed: bool,
+    blocked: bool,
+) -> None:
+    if (state == "new") != (remote is None):
+        return  # classify never pairs these (test_classify_properties)
+    d = decide(
+        state,  # type: ignore[arg-type]
+        remote,
+        seen_revision_id=seen,
+        publish=publish,
+        force=force,
+        meta_changed=meta_changed,
+        blocked=blocked,
+    )
+    if blocked:
+        assert d == BLOCKED
+        return
+    if d.publish:
+        assert publish  # never publishes unasked
+    if state == "archived":
+        assert d.action == "refuse"  # --force does not lift it
+    elif state == "new":
+        assert d.action == "create"
+    elif state == "unchanged":
+        assert d.action in ("publish", "update", "skip")  # no upload without a content change
+    elif force:
+        assert d.action == "revision"  # --force lifts conflict, remote-ahead and a stale plan
+    else:
+        assert d.action in ("revision", "refuse", "skip")
+        if d.action == "revision":  # only over the revision the last status/diff showed
+            assert state == "modified"
+            assert seen is None or remote is None or seen == remote.latest_revision_id
+    # the validation gate only ever blocks content about to ship
+    gated = gate(d, ["SKILL.md:1: spec.name: bad"])
+    assert gated == (BLOCKED if d.action in ("create", "revision") else d)
+    assert gate(d, []) == d

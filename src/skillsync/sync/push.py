@@ -17,12 +17,11 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from skillsync.errors import LocalError, SkillsyncError
 from skillsync.remote import UNSET, UploadFile
 from skillsync.remote.errors import ConflictError, NetworkError, RequestTimeout, ServerError
-from skillsync.remote.models import OrganizationCustomSkill
 from skillsync.sync.plan import PushDecision, decide, gate
 from skillsync.sync.push_gate import PushGate
 from skillsync.sync.remote_view import Session, find_remote, revision_info, revision_info_cached, view_of
@@ -30,6 +29,9 @@ from skillsync.sync.skill_meta import SkillMeta, read_meta
 from skillsync.sync.state import Base, SyncState
 from skillsync.sync.status import SkillStatus, collect_status
 from skillsync.workspace import SKILL_FILE, Skill, Workspace
+
+if TYPE_CHECKING:
+    from skillsync.remote.models import OrganizationCustomSkill
 
 POST_ATTEMPTS = 3
 AMBIGUOUS = (NetworkError, RequestTimeout, ServerError)  # the server may or may not have committed
