@@ -205,7 +205,13 @@ def test_editor_saves_burst_and_ignored_files_embedded(tmp_path: Path, watches: 
     assert ev["revision"] == 2 and ev["files_changed"] == 1 and ev["published"] is False
     assert ev["digest"] == digest(tmp_path, "alpha")
 
-    start = ev
+    # vim's save without backupcopy: rename the original away, write a new one
+    (skill / "SKILL.md").rename(skill / "SKILL.md~")
+    (skill / "SKILL.md").write_text((skill / "SKILL.md~").read_text() + "Vim was here.\n")
+    ev2 = w.wait_for(of("revision", "alpha"))
+    assert w.since(ev) == [ev2] and ev2["revision"] == 3  # never reported as deleted
+
+    start = ev2
     for i in range(100):
         save(skill / "notes.md", f"burst {i}\n")
     final = digest(tmp_path, "alpha")
@@ -224,7 +230,7 @@ def test_editor_saves_burst_and_ignored_files_embedded(tmp_path: Path, watches: 
     (skill / "scratch.md").unlink()
     w.wait_for(of("unchanged", "alpha"))
     assert [e["event"] for e in w.since(start)] == ["unchanged"]
-    assert len(revisions(cli, "alpha")) == 1 + len(burst) + 1
+    assert len(revisions(cli, "alpha")) == 3 + len(burst)
 
 
 def test_invalid_save_ignore_and_config_edits_new_and_deleted_skills(

@@ -44,8 +44,12 @@ def test_config_and_skill_set_changes(tmp_path: Path) -> None:
     assert not needs_rediscovery(ws, known, {(MODIFIED, str(a / "SKILL.md"))})
     b = write_skill(tmp_path, "beta")
     assert needs_rediscovery(ws, known, {(ADDED, str(b / "SKILL.md"))})
-    (a / "SKILL.md").unlink()
-    assert needs_rediscovery(ws, known, {(DELETED, str(a / "SKILL.md"))})
+    (a / "SKILL.md").unlink()  # left to the skill's run after its quiet period (editors rename)
+    assert not needs_rediscovery(ws, known, {(DELETED, str(a / "SKILL.md"))})
+    assert set(affected(ws, known, {(DELETED, str(a / "SKILL.md"))})) == {"alpha"}
+    gone = tmp_path / "gone"
+    assert not needs_rediscovery(ws, known, {(DELETED, str(gone))})
+    assert needs_rediscovery(ws, [*known, Skill("gone", gone, "gone")], {(DELETED, str(gone))})
 
 
 @given(

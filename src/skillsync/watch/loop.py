@@ -453,8 +453,9 @@ class Watcher:
         from skillsync.validate import check_skill
 
         skill = slot.skill
-        if not skill.skill_md.is_file():
-            return  # going away: rediscovery reports it
+        if not skill.skill_md.is_file():  # still gone after the quiet period: deleted
+            self._rediscover()
+            return
         try:
             # one walk: the manifest (digest) is built first, validation runs over it
             manifest = build_manifests(self.ws, [skill], keep_contents=True)[0]

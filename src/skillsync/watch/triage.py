@@ -51,7 +51,7 @@ def config_touched(ws: Workspace, changes: Iterable[Change]) -> bool:
 
 
 def needs_rediscovery(ws: Workspace, known: Sequence[Skill], changes: Iterable[Change]) -> bool:
-    """Whether the set of skill folders may have changed: a SKILL.md came or went, a folder holding
+    """Whether the set of skill folders may have changed: a SKILL.md appeared, a folder holding
     skills was deleted, or a folder appeared outside every skill (moved in whole)."""
     root = str(ws.root)
     folders = {str(s.path) for s in known}
@@ -60,7 +60,9 @@ def needs_rediscovery(ws: Workspace, known: Sequence[Skill], changes: Iterable[C
             continue
         name = os.path.basename(path)
         if name == SKILL_FILE:
-            if os.path.isfile(path) != (os.path.dirname(path) in folders):
+            # A new skill. A SKILL.md that went away is left to the skill's own run after its
+            # quiet period: an editor that saves by rename-then-write brings it back by then.
+            if os.path.isfile(path) and os.path.dirname(path) not in folders:
                 return True
             continue
         if change == DELETED and not os.path.lexists(path):
