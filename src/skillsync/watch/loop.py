@@ -350,6 +350,8 @@ class Watcher:
                 step=opts.step_ms,
                 stop_event=fs_stop,
                 force_polling=opts.force_polling,
+                # an unreadable folder holds nothing that can ship; validation names it if it matters
+                ignore_permission_denied=True,
             ):
                 self._on_changes({(int(c), p) for c, p in batch})
                 self._wake.set()
