@@ -11,7 +11,6 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from skillsync import __version__
 from skillsync.config import Config, load_config_file
 from skillsync.selection import select
 from skillsync.workspace import open_workspace
@@ -19,7 +18,7 @@ from skillsync.workspace_init import (
     COMMENTS,
     EXAMPLES,
     HOOK_ID,
-    PRE_COMMIT_REPO,
+    LOCAL_HOOK,
     merge_gitignore,
     render_config,
 )
@@ -149,7 +148,19 @@ def _hooks(text: str) -> list[str]:
 def test_pre_commit_created(tmp_path: Path) -> None:
     assert Cli(tmp_path)("init", "--pre-commit").exit_code == 0
     data = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text())
-    assert data["repos"] == [{"repo": PRE_COMMIT_REPO, "rev": f"v{__version__}", "hooks": [{"id": HOOK_ID}]}]
+    assert data["repos"] == [{"repo": "local", "hooks": [LOCAL_HOOK]}]
+    assert LOCAL_HOOK["entry"] == "skillsync validate" and LOCAL_HOOK["id"] == HOOK_ID
+
+
+def test_pre_commit_config_goes_to_the_git_top_level(git_repo: Path) -> None:
+    """pre-commit reads its config only at the top level; a workspace in a subfolder puts it there."""
+    ws = git_repo / "content" / "skills"
+    result = Cli(git_repo)("init", "content/skills", "--pre-commit", "--json")
+    assert result.exit_code == 0, result.stderr
+    actions = {f["path"]: f["action"] for f in json.loads(result.stdout)["files"]}
+    assert actions["../../.pre-commit-config.yaml"] == "created"
+    assert (git_repo / ".pre-commit-config.yaml").is_file() and not (ws / ".pre-commit-config.yaml").exists()
+    assert (ws / "skillsync.toml").is_file()
 
 
 EXISTING = [
@@ -186,7 +197,7 @@ def test_pre_commit_merged_without_losing_content(tmp_path: Path, before: str) -
     after = path.read_text()
     new = yaml.safe_load(after)
     assert new["repos"][:-1] == (old.get("repos") or [])
-    assert new["repos"][-1]["hooks"] == [{"id": HOOK_ID}]
+    assert new["repos"][-1] == {"repo": "local", "hooks": [LOCAL_HOOK]}
     assert {k: v for k, v in new.items() if k != "repos"} == {k: v for k, v in old.items() if k != "repos"}
     for line in before.splitlines():
         if "#" in line:

@@ -49,7 +49,14 @@ CONTRACT: dict[str, Any] = json.loads((CONTRACT_PATH or _LOCAL_COPY).read_text()
 def test_the_emulator_ships_the_shared_contract() -> None:
     assert CONTRACT_PATH is not None
     assert json.loads(_LOCAL_COPY.read_text()) == CONTRACT
-SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]
+SCHEMAS: dict[str, Any] = dict(CONTRACT["components"]["schemas"])  # a copy: CONTRACT stays as shipped
+# Schemas the contract only has inline, inside a DataResponse wrapper (the analytics ones).
+for _wrapper in [n for n in SCHEMAS if n.startswith("DataResponse_")]:
+    _inner = SCHEMAS[_wrapper]["properties"]["data"]
+    _inner = _inner.get("items", _inner)
+    _name = _wrapper.removeprefix("DataResponse_").removeprefix("Vec_")
+    if "$ref" not in _inner and _name not in SCHEMAS:
+        SCHEMAS[_name] = _inner
 
 MODELS: dict[str, type[BaseModel]] = {
     name: obj
@@ -79,6 +86,9 @@ REQUIRED_MODELS = {
     "PublisherResponse",
     "PublisherEarningsResponse",
     "PublisherPayoutResponse",
+    "RevenueMetrics",
+    "RevenueByDay",
+    "TopAgent",
 }
 
 PRIMITIVES = {"string": str, "integer": int, "boolean": bool, "number": float}

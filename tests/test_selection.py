@@ -317,7 +317,7 @@ def test_unlistable_folder_injected(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_unreadable_ignore_file_injected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_skill(tmp_path, "demo", extra={".skillignore": "x\n"})
 
-    def deny(path: str, source: str, base: str) -> ignore.IgnoreFile:
+    def deny(path: str, *_: str) -> ignore.IgnoreFile:
         raise PermissionError(13, "Permission denied", path)
 
     monkeypatch.setattr(ignore, "load", deny)

@@ -260,3 +260,20 @@ def test_fix_writes_through_a_symlinked_skill_md(tmp_path: Path) -> None:
     assert Cli(tmp_path)("fix").exit_code == 0
     assert (folder / "SKILL.md").is_symlink()
     assert "description: 'Use: this'" in (folder / "docs" / "real.md").read_text()
+
+
+def test_files_map_to_the_workspace_nearest_above_them(tmp_path: Path) -> None:
+    """As pre-commit runs the hook: from the top, with paths from there. A subfolder with its own
+    skillsync.toml is its own workspace (its config applies); without one, the top's applies."""
+    sub = tmp_path / "content"
+    sub.mkdir()
+    (sub / "skillsync.toml").write_text('[validate.rules]\n"spec.needs-quotes" = "warning"\n')
+    for root in (sub, tmp_path):
+        bad = root / "skills" / "bad"
+        bad.mkdir(parents=True)
+        (bad / "SKILL.md").write_text(BAD_MD)
+    result = Cli(tmp_path)("validate", "--json", "content/skills/bad/SKILL.md", "skills/bad/SKILL.md")
+    doc = json.loads(result.stdout)
+    found = {(s["path"], f["severity"]) for s in doc["skills"] for f in s["findings"]}
+    assert found == {("skills/bad", "warning"), ("skills/bad", "error")}
+    assert result.exit_code == 1  # the top's skill, under the default severity

@@ -10,10 +10,12 @@ compression level. The same tree therefore gives the same bytes on every machine
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import gzip
 import hashlib
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 import zlib
@@ -134,6 +136,7 @@ def _extract(
     tmp: Path,
     expected: dict[str, tuple[int, str]] | None,
     strip_components: int,
+    shebang_modes: bool = False,
 ) -> tuple[list[str], list[str]]:
     files: set[str] = set()
     dirs: set[str] = set()
@@ -175,7 +178,8 @@ def _extract(
             src = tar.extractfile(member)
             if src is None:  # pragma: no cover - isreg() members always have data
                 raise _refuse(label, member.name, "no data")
-            sha = _write_new(tmp / rel, src, 0o755 if member.mode & 0o100 else 0o644, label, member.name)
+            mode = None if shebang_modes else 0o755 if member.mode & 0o100 else 0o644
+            sha = _write_new(tmp / rel, src, mode, label, member.name)
             if want is not None and sha != want[1]:
                 raise _refuse(label, member.name, "sha256 does not match the expected content")
             files.add(rel)
@@ -190,18 +194,25 @@ def _extract(
     return sorted(files, key=order), sorted(dirs, key=order)
 
 
-def _write_new(target: Path, src: IO[bytes], mode: int, label: str, member: str) -> str:
+def _write_new(target: Path, src: IO[bytes], mode: int | None, label: str, member: str) -> str:
+    """Write one member; ``mode`` None: 0o755 when the content starts with ``#!``, else 0o644."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+        fd = os.open(target, flags, 0o644 if mode is None else mode)
     except FileExistsError:
         # Only reachable when the filesystem folds case or Unicode form: two names, one file.
         raise _refuse(label, member, "collides with another entry on this filesystem") from None
     h = hashlib.sha256()
     with os.fdopen(fd, "wb") as out:
-        while chunk := src.read(CHUNK_SIZE):
+        first = src.read(CHUNK_SIZE)
+        if mode is None and first.startswith(b"#!"):
+            os.fchmod(out.fileno(), 0o755 & ~_umask())
+        chunk = first
+        while chunk:
             h.update(chunk)
             out.write(chunk)
+            chunk = src.read(CHUNK_SIZE)
     return h.hexdigest()
 
 
@@ -239,13 +250,28 @@ def _remove_freed(dest: Path, remove: frozenset[str], freed_dirs: set[str]) -> N
             Path(top).rmdir()
 
 
+def _same_file_content(new: Path, old: Path) -> bool:
+    try:
+        return old.is_file() and not old.is_symlink() and filecmp.cmp(new, old, shallow=False)
+    except OSError:
+        return False
+
+
 def _move_into_place(
-    tmp: Path, dest: Path, files: list[str], dirs: list[str], force: bool, remove: frozenset[str]
-) -> None:
+    tmp: Path,
+    dest: Path,
+    files: list[str],
+    dirs: list[str],
+    force: bool,
+    remove: frozenset[str],
+    keep_modes: bool = False,
+) -> list[str]:
+    """Move the extracted files into ``dest``; return those written (with ``keep_modes``, a file
+    whose content is already there is left alone, and a replaced file keeps its mode)."""
     if not os.path.lexists(dest):
         tmp.chmod(0o777 & ~_umask())
         tmp.rename(dest)
-        return
+        return files
     # Check everything first, so a refusal leaves dest untouched.
     freed_dirs: set[str] = set()
     freed: dict[str, bool] = {}
@@ -280,10 +306,19 @@ def _move_into_place(
     _remove_freed(dest, remove, freed_dirs)
     for rel in dirs:
         (dest / rel).mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
     for rel in files:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
+        if keep_modes and os.path.lexists(target):
+            if _same_file_content(tmp / rel, target):
+                continue  # unchanged: not rewritten, so its mode, owner and times stay
+            with contextlib.suppress(OSError):
+                if not target.is_symlink():
+                    (tmp / rel).chmod(stat.S_IMODE(target.stat().st_mode))
         (tmp / rel).replace(target)
+        written.append(rel)
+    return written
 
 
 def safe_unpack(
@@ -294,6 +329,7 @@ def safe_unpack(
     expected: dict[str, tuple[int, str]] | None = None,
     strip_components: int = 0,
     remove: Collection[str] = (),
+    keep_modes: bool = False,
 ) -> list[str]:
     """Unpack a tar(.gz) into ``dest`` refusing anything unsafe; return the files written (sorted).
 
@@ -304,6 +340,10 @@ def safe_unpack(
     first and then moved into place. ``strip_components`` drops leading folders as ``tar`` does.
     ``remove`` lists files of ``dest`` to delete once everything checked out, before moving in; a
     file or folder they free may then be replaced by a folder or file of the archive.
+
+    ``keep_modes`` (for archives that carry no modes, as Seren's): the archive's modes are ignored;
+    a file whose content ``dest`` already has is left as it is (not returned), a replaced file keeps
+    its mode, and a new file is executable when it starts with ``#!``.
     """
     if strip_components < 0:
         raise ValueError("strip_components must be >= 0")
@@ -327,12 +367,12 @@ def safe_unpack(
             else:
                 fh = source
             try:
-                files, dirs = _extract(fh, label, tmp, expected, strip_components)
+                files, dirs = _extract(fh, label, tmp, expected, strip_components, keep_modes)
             except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
                 raise LocalError(
                     f"{label}: corrupt or truncated archive ({exc})", hint="download or build it again"
                 ) from None
-        _move_into_place(tmp, dest, files, dirs, force, frozenset(remove))
+        files = _move_into_place(tmp, dest, files, dirs, force, frozenset(remove), keep_modes)
     except OSError as exc:
         raise LocalError(f"cannot unpack into {dest}: {exc.strerror or exc}") from None
     finally:

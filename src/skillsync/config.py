@@ -65,7 +65,7 @@ class WorkspaceConfig(_Strict):
 
 
 class SelectionConfig(_Strict):
-    gitignore: bool = Field(default=True, strict=True)  # honour .gitignore files inside the workspace
+    gitignore: bool = Field(default=True, strict=True)  # honour .gitignore files from the git top level down
     # Extra exclude patterns (gitignore syntax, relative to each skill folder).
     exclude: tuple[str, ...] = ()
     # Patterns (gitignore syntax, relative to each skill folder) that lift the default-deny of

@@ -237,6 +237,8 @@ class IgnoreFile:
     """The patterns of one ignore file (or config list), matched relative to ``base``.
 
     ``base`` is the workspace-relative folder the patterns are relative to ("" for the root).
+    ``lead`` is for an ignore file *above* the workspace root (in the git repository holding it):
+    the path from its folder down to the workspace root ("sub/ws/"), put in front of every path.
     The combined regexes list patterns last-first, so the first alternative that matches is the
     last matching line, which is the one that decides.
     """
@@ -245,6 +247,7 @@ class IgnoreFile:
     base: str
     patterns: tuple[Pattern, ...]
     _compiled: dict[tuple[bool, bool], re.Pattern[str] | None] = field(default_factory=dict, repr=False)
+    lead: str = ""
 
     @property
     def prefix_len(self) -> int:
@@ -263,6 +266,8 @@ class IgnoreFile:
 
     def match(self, sub: str, name: str, is_dir: bool) -> Pattern | None:
         """The last pattern matching ``sub`` (path relative to ``base``) with basename ``name``."""
+        if self.lead:
+            sub = self.lead + sub
         best = -1
         rx = self._regex(True, is_dir)
         if rx is not None:
@@ -277,12 +282,12 @@ class IgnoreFile:
         return self.patterns[best] if best >= 0 else None
 
 
-def parse_text(text: str, source: str, base: str) -> IgnoreFile:
+def parse_text(text: str, source: str, base: str, lead: str = "") -> IgnoreFile:
     """Compile the text of an ignore file (gitignore syntax, UTF-8 BOM allowed)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     pats = [p for n, raw in enumerate(text.split("\n"), 1) if (p := parse_line(raw, n)) is not None]
-    return IgnoreFile(source, base, tuple(pats))
+    return IgnoreFile(source, base, tuple(pats), lead=lead)
 
 
 def from_list(items: tuple[str, ...] | list[str], source: str, base: str, *, numbered: bool) -> IgnoreFile:
@@ -293,10 +298,10 @@ def from_list(items: tuple[str, ...] | list[str], source: str, base: str, *, num
     return IgnoreFile(source, base, tuple(pats))
 
 
-_CACHE: dict[tuple[str, str, str], tuple[bytes, IgnoreFile]] = {}
+_CACHE: dict[tuple[str, str, str, str], tuple[bytes, IgnoreFile]] = {}
 
 
-def load(path: str, source: str, base: str) -> IgnoreFile:
+def load(path: str, source: str, base: str, lead: str = "") -> IgnoreFile:
     """Read and compile one ignore file; the compiled form is reused while its bytes are the same.
 
     Keyed by content, not by a stat stamp: two edits within one timestamp tick keep size and mtime,
@@ -312,10 +317,10 @@ def load(path: str, source: str, base: str) -> IgnoreFile:
         if not stat.S_ISREG(mode):
             raise OSError(errno.EINVAL, "not a regular file (FIFO, socket or device)", path)
         data = fh.read()
-    key = (path, source, base)
+    key = (path, source, base, lead)
     hit = _CACHE.get(key)
     if hit is not None and hit[0] == data:
         return hit[1]
-    compiled = parse_text(data.decode("utf-8", "surrogateescape"), source, base)
+    compiled = parse_text(data.decode("utf-8", "surrogateescape"), source, base, lead)
     _CACHE[key] = (data, compiled)
     return compiled

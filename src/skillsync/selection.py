@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import skillsync.workspace as workspace_mod
 from skillsync import ignore
 from skillsync.errors import LocalError
+from skillsync.gittop import git_toplevel
 from skillsync.ignore import IgnoreFile, Pattern
 from skillsync.text import CONTROL as _CONTROL
 from skillsync.text import printable
@@ -140,6 +141,15 @@ class _Engine:
         # from its listing during the walk).
         git: list[IgnoreFile] = []
         skl: list[IgnoreFile] = []
+        # Above the workspace root, up to the git top level: git reads those too, and what ships
+        # must not depend on the folder a command runs from (with no skillsync.toml, the
+        # workspace root is the current folder).
+        above_git, above_skl, deps = self._above()
+        git.extend(above_git)
+        skl.extend(above_skl)
+        if self.trace is not None:
+            for dep in deps:
+                self.trace.add(dep)
         parts = [] if skill.rel == "." else skill.rel.split("/")
         for depth in range(len(parts)):
             rel_dir = "/".join(parts[:depth])
@@ -151,10 +161,40 @@ class _Engine:
         self.git_above: _Stack = tuple(git)
         self.skl_above: _Stack = tuple(skl)
 
+    def _above(self) -> tuple[list[IgnoreFile], list[IgnoreFile], list[str]]:
+        """The .gitignore and .skillignore stacks (innermost first) of the folders from the git top
+        level down to the workspace root (exclusive), and the paths they depend on; read once per
+        workspace, since they are the same for every skill."""
+        ws = self.ws
+        if ws.ignore_above is not None:
+            cached: tuple[list[IgnoreFile], list[IgnoreFile], list[str]] = ws.ignore_above
+            return cached
+        trace, self.trace = self.trace, None  # the dependencies are recorded for every skill
+        git: list[IgnoreFile] = []
+        skl: list[IgnoreFile] = []
+        deps: list[str] = []
+        try:
+            ups = _folders_above(ws.root)
+            for depth in range(len(ups)):
+                rel_dir = "/".join([".."] * (len(ups) - depth))  # relative to the workspace root
+                lead = "/".join(ups[depth:]) + "/"
+                top = ws.root.parents[len(ups) - 1]
+                g, s = self.ignore_files(os.path.join(top, *ups[:depth]), rel_dir, None, lead)
+                deps.append(rel_dir)
+                for found, stack in ((g, git), (s, skl)):
+                    if found is not None:
+                        stack.insert(0, found)
+                        deps.append(found.source)
+        finally:
+            self.trace = trace
+        ws.ignore_above = (git, skl, deps)
+        return git, skl, deps
+
     def ignore_files(
-        self, abs_dir: str, rel_dir: str, names: set[str] | None
+        self, abs_dir: str, rel_dir: str, names: set[str] | None, lead: str = ""
     ) -> tuple[IgnoreFile | None, IgnoreFile | None]:
-        """The .gitignore and .skillignore of one folder (``names``: its listing, when known)."""
+        """The .gitignore and .skillignore of one folder (``names``: its listing, when known;
+        ``lead``: for a folder above the workspace root, see :class:`ignore.IgnoreFile`)."""
         out: list[IgnoreFile | None] = []
         for fname, wanted in ((GITIGNORE, self.use_gitignore), (SKILLIGNORE, True)):
             if not wanted or (names is not None and fname not in names):
@@ -170,7 +210,7 @@ class _Engine:
                     continue
                 if self.trace is not None:
                     self.trace.add(source)  # stamped before it is read
-                out.append(ignore.load(path, source, rel_dir))
+                out.append(ignore.load(path, source, "" if lead else rel_dir, lead))
             except FileNotFoundError:
                 out.append(None)
             except OSError as exc:
@@ -239,6 +279,15 @@ class _Engine:
                 hint="copy the file into the skill, or exclude the link in .skillignore",
             )
         return real, st
+
+
+def _folders_above(root: Path) -> tuple[str, ...]:
+    """The folder names from the git top level down to ``root`` (empty: no repository, or the
+    repository starts at ``root``)."""
+    top = git_toplevel(root)
+    if top is None or top == root:
+        return ()
+    return Path(os.path.relpath(root, top)).parts
 
 
 def _kind(entry: os.DirEntry[str]) -> int:

@@ -23,7 +23,7 @@ from skillsync.rules import files as files_rules
 from skillsync.rules.context import SkillContext
 from skillsync.selection import NameCollisionError, select_paths
 from skillsync.text import printable
-from skillsync.workspace import Skill, Workspace, open_workspace
+from skillsync.workspace import Skill, Workspace, find_root, open_workspace
 
 if TYPE_CHECKING:
     from skillsync.manifest import Manifest
@@ -206,14 +206,37 @@ def skills_for_paths(
     if not paths:
         return [(ws, ws.skills())]
     groups: dict[Path, tuple[Workspace, list[Skill]]] = {ws.root: (ws, [])}
+    nearest: dict[Path, Path] = {}
     for raw in paths:
         target = Path(os.path.abspath(base / raw))  # noqa: PTH100 - keep links as given
-        for w, picked in _pick(ws, target, raw, groups):
+        ws_for = _nearest_workspace(ws, target, groups, nearest)
+        for w, picked in _pick(ws_for, target, raw, groups):
             entry = groups.setdefault(w.root, (w, []))
             for s in picked:
                 if s not in entry[1]:
                     entry[1].append(s)
     return [(w, sorted(skills, key=lambda s: s.rel)) for w, skills in groups.values() if skills]
+
+
+def _nearest_workspace(
+    ws: Workspace, target: Path, groups: dict[Path, tuple[Workspace, list[Skill]]], nearest: dict[Path, Path]
+) -> Workspace:
+    """The workspace whose config is nearest above ``target``, when one sits below ``ws.root``.
+
+    pre-commit runs the hook at the git top level with paths from there; a workspace in a
+    subfolder (its own skillsync.toml) must still check its files, with its own config.
+    """
+    folder = target if target.is_dir() else target.parent
+    if ws.root not in folder.parents:
+        return ws
+    root = nearest.get(folder)
+    if root is None:
+        found, config = find_root(folder) if folder.is_dir() else (ws.root, None)
+        root = nearest[folder] = found if config is not None else ws.root  # no config: stay in ws
+    if root == ws.root or ws.root not in root.parents:
+        return ws
+    known = groups.get(root)
+    return known[0] if known is not None else open_workspace(root)
 
 
 def _pick(

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 from skillsync.config import (
     CONFIG_FILE,
@@ -70,6 +71,9 @@ class Workspace:
     # Folder entries read by discovery, keyed by absolute path, for this run's first selection
     # walk of each folder (see listing()). Never used where a stat cache records the walk.
     _listings: Listings = field(default_factory=dict, repr=False)
+    # Selection's ignore files above the root, up to the git top level (read once per Workspace,
+    # like the skill list; see selection._above).
+    ignore_above: Any = field(default=None, repr=False)
 
     @property
     def state_dir(self) -> Path:
@@ -292,3 +296,19 @@ def discover(root: Path, config: Config, listings: Listings | None = None) -> tu
         by_slug[slug] = rel
         skills.append(Skill(slug=slug, path=(root / rel) if rel != "." else root, rel=rel))
     return skills, unmatched
+
+
+def unmatched_hint(root: Path, rel: str, has_config: bool) -> str:
+    """How to make the folder ``rel`` (holding a SKILL.md no layout matches) a skill."""
+    parts = rel.split("/")
+    for depth in range(len(parts) - 1, 0, -1):  # a workspace of its own between root and the skill
+        inner = "/".join(parts[:depth])
+        if (root / inner / CONFIG_FILE).is_file():
+            return f"it belongs to the workspace in {inner}/: run skillsync -C {inner} (or from there)"
+    parent = rel.rpartition("/")[0]
+    glob = f"{parent}/*" if parent else "*"
+    where = "skillsync.toml" if has_config else "a skillsync.toml (skillsync init)"
+    return (
+        f'add a layout to {where}: [[workspace.layouts]] glob = "{glob}", '
+        f'or a slug: [workspace.slugs] "{rel}" = "NAME" (docs/config.md)'
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,16 +17,26 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from skillsync import __version__
 from skillsync.atomic import atomic_write_text
+from skillsync.ci_workflow import WORKFLOW_FILE, render_github_workflow
 from skillsync.config import CONFIG_FILE, PYPROJECT_FILE, Config, pyproject_has_section
-from skillsync.errors import LocalError
+from skillsync.errors import LocalError, UsageError
+from skillsync.gittop import git_toplevel
 from skillsync.workspace import STATE_DIR
 
 PRE_COMMIT_FILE = ".pre-commit-config.yaml"
-# Placeholder until the project has its public home; docs/templates.md says to adjust it.
-PRE_COMMIT_REPO = "https://github.com/skillsync/skillsync"
 HOOK_ID = "skillsync-validate"
+# A `repo: local` hook runs the skillsync installed where `git commit` runs (on PATH): it works
+# before the package has a public repository to clone. The remote form (`repo: <url>`, `rev:`,
+# the manifest in .pre-commit-hooks.yaml) is documented in docs/templates.md.
+LOCAL_HOOK: dict[str, Any] = {
+    "id": HOOK_ID,
+    "name": "skillsync validate",
+    "entry": "skillsync validate",
+    "language": "system",  # pre-commit 4 calls it `unsupported`; `system` works in 3.x and 4.x
+    "pass_filenames": True,
+    "require_serial": True,
+}
 GITIGNORE_ENTRY = f"{STATE_DIR}/"
 SKILLIGNORE_FILE = ".skillignore"
 
@@ -38,7 +49,7 @@ COMMENTS: dict[str, str] = {
     ),
     "workspace.slugs": 'Explicit slugs by skill folder, e.g. "acme/report" = "acme-reports".',
     "selection": "Which files of a skill ship (docs/selection.md).",
-    "selection.gitignore": "Honour .gitignore files inside the workspace.",
+    "selection.gitignore": "Honour .gitignore files, from the git top level down to each skill.",
     "selection.exclude": "Extra exclude patterns (gitignore syntax, relative to each skill folder).",
     "selection.allow": "Patterns lifting the default-deny of likely secrets (.env, *.pem); use sparingly.",
     "validate": "Validation rules (docs/rules.md; `skillsync rules` lists them).",
@@ -48,13 +59,13 @@ COMMENTS: dict[str, str] = {
     "validate.limits.max_files": "Most files in one skill.",
     "validate.rules": 'A rule\'s severity everywhere: "rule.id" = "error", "warning", "info" or "off".',
     "validate.overrides": (
-        "Severities for some paths only. Example:\n"
+        "Severities for some paths only (add entries at the end of this file). Example:\n"
         "[[validate.overrides]]\n"
         'paths = ["legacy/**"]\n'
         'rules = { "files.empty" = "off" }'
     ),
     "validate.allow": (
-        "Accepted findings. Example:\n"
+        "Accepted findings (add entries at the end of this file). Example:\n"
         "[[validate.allow]]\n"
         'rule = "security.generic-secret"\n'
         'paths = ["my-skill/docs/example.md"]'
@@ -143,13 +154,28 @@ def _is_table(value: Any) -> bool:
     )
 
 
+def _empty_table_lists(model: BaseModel) -> set[str]:
+    """Keys of ``model`` that hold a list of tables and are empty: written as a comment only, so a
+    ``[[key]]`` entry added later (the documented way) does not clash with a ``key = []``."""
+    out: set[str] = set()
+    for name, info in type(model).model_fields.items():
+        args = typing.get_args(info.annotation)
+        is_models = bool(args) and isinstance(args[0], type) and issubclass(args[0], BaseModel)
+        if is_models and not getattr(model, name):
+            out.add(info.alias or name)
+    return out
+
+
 def _emit(lines: list[str], path: str, model: BaseModel) -> None:
     fields = _fields(model)
+    comment_only = _empty_table_lists(model)
     for key, value in fields:
         if _is_table(value):
             continue
         dotted = f"{path}.{key}" if path else key
         _comment(lines, dotted)
+        if key in comment_only:
+            continue
         if value is None:
             lines.append(f"# {key} = {EXAMPLES.get(dotted, '...')}")
         elif dotted in COMMENTED_DEFAULTS:
@@ -203,16 +229,18 @@ def merge_gitignore(text: str | None) -> str | None:
 
 
 def hook_entry() -> dict[str, Any]:
-    return {"repo": PRE_COMMIT_REPO, "rev": f"v{__version__}", "hooks": [{"id": HOOK_ID}]}
+    return {"repo": "local", "hooks": [dict(LOCAL_HOOK)]}
+
+
+def _yaml_scalar(value: Any) -> str:
+    return "true" if value is True else str(value)
 
 
 def _hook_block(indent: str) -> str:
-    return (
-        f"{indent}- repo: {PRE_COMMIT_REPO}\n"
-        f"{indent}  rev: v{__version__}\n"
-        f"{indent}  hooks:\n"
-        f"{indent}    - id: {HOOK_ID}\n"
-    )
+    lines = [f"{indent}- repo: local", f"{indent}  hooks:"]
+    for n, (key, value) in enumerate(LOCAL_HOOK.items()):
+        lines.append(f"{indent}    {'- ' if n == 0 else '  '}{key}: {_yaml_scalar(value)}")
+    return "\n".join(lines) + "\n"
 
 
 def _has_hook(repos: list[Any]) -> bool:
@@ -224,8 +252,8 @@ def _has_hook(repos: list[Any]) -> bool:
 
 
 def _by_hand() -> str:
-    entry = f"{{repo: {PRE_COMMIT_REPO}, rev: v{__version__}, hooks: [{{id: {HOOK_ID}}}]}}"
-    return f"add by hand under repos: {entry}"
+    hook = ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in LOCAL_HOOK.items())
+    return f"add by hand under repos: {{repo: local, hooks: [{{{hook}}}]}}"
 
 
 def merge_pre_commit(text: str | None, where: Path) -> str | None:
@@ -246,7 +274,10 @@ def merge_pre_commit(text: str | None, where: Path) -> str | None:
 def _merge_pre_commit(text: str | None, where: Path) -> str | None:
     fix = _by_hand()
     if text is None or not text.strip():
-        intro = "# pre-commit hooks (https://pre-commit.com); run `pre-commit install` once.\n"
+        intro = (
+            "# pre-commit hooks (https://pre-commit.com); run `pre-commit install` once.\n"
+            "# skillsync-validate runs the skillsync on PATH when you commit (docs/templates.md).\n"
+        )
         return f"{intro}repos:\n{_hook_block('  ')}"
     try:
         data = yaml.safe_load(text)
@@ -292,7 +323,9 @@ def _merge_pre_commit(text: str | None, where: Path) -> str | None:
 # --------------------------------------------------------------------------- init
 
 
-def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False) -> list[InitAction]:
+def init_workspace(
+    root: Path, *, pre_commit: bool = False, force: bool = False, ci: str | None = None
+) -> list[InitAction]:
     """Create or complete the workspace files in ``root``; checks everything before writing anything."""
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -325,12 +358,25 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
         (gitignore, merged, "unchanged" if merged is None else "created" if old is None else "updated")
     )
     if pre_commit:
-        pc_path = root / PRE_COMMIT_FILE
+        # pre-commit reads its config only at the git top level, so that is where the hook goes.
+        pc_path = (git_toplevel(root) or root) / PRE_COMMIT_FILE
         old = _read(pc_path)
         merged = merge_pre_commit(old, pc_path)
         plan.append(
             (pc_path, merged, "unchanged" if merged is None else "created" if old is None else "updated")
         )
+    if ci == "github":
+        # GitHub reads workflows only at the top level; its steps run in the workspace folder.
+        top = git_toplevel(root) or root
+        wf_path = top / WORKFLOW_FILE
+        wanted = render_github_workflow(Path(os.path.relpath(root, top)).as_posix())
+        old = _read(wf_path)
+        if old is None:
+            plan.append((wf_path, wanted, "created"))
+        else:  # an existing workflow is the user's: never rewritten
+            plan.append((wf_path, None, "unchanged" if old == wanted else "kept"))
+    elif ci is not None:
+        raise UsageError(f"unknown CI system '{ci}'", hint="use --ci github")
     # A linked file (dotfiles kept elsewhere) stays a link: write the file it points to. Its
     # folder may be another one, so every folder is checked before the first write.
     writes = [
@@ -339,14 +385,15 @@ def init_workspace(root: Path, *, pre_commit: bool = False, force: bool = False)
         if text is not None
     ]
     for path, dest, _ in writes:
-        if not os.access(dest.parent, os.W_OK | os.X_OK):
-            raise LocalError(f"cannot write {path}: {dest.parent} is not writable", hint="check the folder")
+        folder = next(p for p in dest.parents if p.exists())  # .github/workflows may not exist yet
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise LocalError(f"cannot write {path}: {folder} is not a writable folder", hint="check it")
     for path, dest, text in writes:
         try:
             atomic_write_text(dest, text)
         except OSError as exc:
             raise LocalError(f"cannot write {path}: {exc.strerror or exc}", hint="check the folder") from None
-    actions = [InitAction(path.name, action) for path, _, action in plan]
+    actions = [InitAction(Path(os.path.relpath(path, root)).as_posix(), action) for path, _, action in plan]
     return actions
 
 
@@ -357,3 +404,28 @@ def _read(path: Path) -> str | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise LocalError(f"{path}: cannot read: {exc}", hint="fix its permissions or encoding") from None
+
+
+def next_steps(root: Path, *, pre_commit: bool, ci: str | None) -> list[str]:
+    """What to do after ``init``: the first line depends on whether the folder already has skills."""
+    from skillsync.errors import SkillsyncError
+    from skillsync.workspace import open_workspace
+
+    try:
+        count = len(open_workspace(root).skills())
+    except SkillsyncError:  # a broken skill is for `validate` to report, not `init`
+        count = -1
+    if count > 0:
+        found = f"{count} skill{'s' if count != 1 else ''} found"
+        lines = [f"workspace ready in {root} ({found}); next: skillsync validate, then skillsync status"]
+    elif count < 0:
+        lines = [f"workspace ready in {root}; next: skillsync validate"]
+    else:
+        lines = [f"workspace ready in {root}; next: skillsync new NAME (or ORG/NAME)"]
+    if pre_commit:
+        lines.append("run `pre-commit install` to enable the hook")
+    if ci == "github":
+        lines.append(
+            f"commit {WORKFLOW_FILE} and add the repository secret SEREN_API_KEY to publish from CI"
+        )
+    return lines

@@ -6,6 +6,7 @@ import click
 
 from skillsync.cli.common import emit_json, json_option, state
 from skillsync.manifest import build_manifests
+from skillsync.textfit import plural
 
 
 @click.command("digest")
@@ -30,5 +31,6 @@ def digest_command(skills: tuple[str, ...], no_cache: bool, as_json: bool) -> in
         return 0
     width = max((len(m.skill.slug) for m in manifests), default=0)
     for m in manifests:
-        click.echo(f"{m.skill.slug:<{width}}  {m.digest}  {m.files} files  {m.total_bytes} bytes")
+        sizes = f"{plural(m.files, 'file')}  {plural(m.total_bytes, 'byte')}"
+        click.echo(f"{m.skill.slug:<{width}}  {m.digest}  {sizes}")
     return 0

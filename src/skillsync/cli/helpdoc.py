@@ -7,8 +7,8 @@ import click
 from skillsync.cli.main import COMMANDS, cli
 
 
-def _help_text(command: click.Command, name: str) -> str:
-    parent = click.Context(cli, info_name="skillsync", **cli.context_settings)
+def _help_text(command: click.Command, name: str, group: click.Context | None = None) -> str:
+    parent = group or click.Context(cli, info_name="skillsync", **cli.context_settings)
     ctx = click.Context(command, info_name=name, parent=parent, terminal_width=100, max_content_width=100)
     return command.get_help(ctx)
 
@@ -34,6 +34,14 @@ def render_markdown() -> str:
         if command is None:
             continue
         parts += ["", f"## skillsync {name}", "", "```text", _help_text(command, name), "```"]
+        if isinstance(command, click.Group):  # subcommands (e.g. mirror pull) get their own sections
+            top = click.Context(cli, info_name="skillsync", **cli.context_settings)
+            group_ctx = click.Context(command, info_name=name, parent=top)
+            for sub_name in command.list_commands(group_ctx):
+                sub = command.get_command(group_ctx, sub_name)
+                if sub is not None:
+                    text = _help_text(sub, sub_name, group_ctx)
+                    parts += ["", f"### skillsync {name} {sub_name}", "", "```text", text, "```"]
     return "\n".join(parts) + "\n"
 
 

@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "whoami": ("skillsync.cli.auth_cmd", "whoami_command"),
     "serve": ("skillsync.cli.serve_cmd", "serve_command"),
     "watch": ("skillsync.cli.watch_cmd", "watch_command"),
+    "mirror": ("skillsync.cli.mirror_cmd", "mirror_command"),
 }
 
 

@@ -11,6 +11,7 @@ import click
 from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.commands.pack import pack, unpack
 from skillsync.errors import UsageError
+from skillsync.textfit import plural
 
 
 @click.command("pack")
@@ -41,7 +42,8 @@ def pack_command(skill: str, output: str | None, as_json: bool) -> int:
     if as_json:
         emit_json(res.to_json())
     else:
-        echo_err(f"wrote {res.output} ({res.files} files, {res.bytes} bytes, {res.digest})")
+        sizes = f"{plural(res.files, 'file')}, {plural(res.bytes, 'byte')}"
+        echo_err(f"wrote {res.output} ({sizes}, {res.digest})")
     return 0
 
 
@@ -61,5 +63,5 @@ def unpack_command(archive: str, dest: Path, force: bool, as_json: bool) -> int:
     if as_json:
         emit_json(res.to_json())
     else:
-        echo_err(f"unpacked {len(res.files)} files into {dest}")
+        echo_err(f"unpacked {plural(len(res.files), 'file')} into {dest}")
     return 0

@@ -12,6 +12,7 @@ from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.cli.remote_opts import remote_options
 from skillsync.commands.events import Events, PushEvents, RemoteOptions
 from skillsync.errors import ExitCode, UsageError
+from skillsync.textfit import plural
 
 if TYPE_CHECKING:
     from skillsync.sync.push import PushItem, PushPlan
@@ -64,15 +65,11 @@ def status_command(
     if as_json:
         emit_json(res.to_json())
     else:
-        width = max((len(s.slug) for s in statuses), default=0)
-        for s in statuses:
-            r = s.remote
-            where = ""
-            if r is not None and r.latest_number is not None:
-                where = f"latest r{r.latest_number} ({r.publication})"
-                if r.published_number is not None and r.published_number != r.latest_number:
-                    where += f", published r{r.published_number}"
-            click.echo(f"{s.state:<12} {s.slug:<{width}}  {s.skill.rel:<24} {where}".rstrip())
+        from skillsync.sync.sync_text import status_lines
+        from skillsync.textfit import terminal_columns
+
+        for line in status_lines(statuses, terminal_columns()):
+            click.echo(line)
         if not statuses:
             echo_err("no skills in this workspace")
     if exit_code and res.changed:
@@ -236,6 +233,9 @@ def push_command(
                 pub = " (published)" if item.published else ""
                 msg = f": {item.message}" if item.message else ""
                 click.echo(f"{item.result or 'not done':<9} {item.slug}{rev}{pub}{msg}")
+        from skillsync.sync.sync_text import push_summary
+
+        click.echo(push_summary(res.items))
     return res.exit_code
 
 
@@ -318,7 +318,8 @@ def log_command(skill: str, remote: str | None, org: str | None, as_json: bool) 
 
     res = log(state().workspace(), skill, RemoteOptions(remote, org), _Announce())
     lines = [
-        f"r{r['number']:<4} {r['status']:<10} {_short(r['digest'])}  {r['files']:>5} files "
+        f"r{r['number']:<4} {r['status']:<10} {_short(r['digest'])}  "
+        f"{r['files']:>5} {'file ' if r['files'] == 1 else 'files'} "
         f"{r['bytes']:>10} bytes  created {r['created_at']}"
         + (f"  published {r['published_at']}" if r["published_at"] else "")
         for r in res.revisions
@@ -396,6 +397,6 @@ def pull_command(
     else:
         click.echo(
             f"pulled {slug} revision {res.number} into {where} "
-            f"({len(res.written)} files written, {len(res.removed)} removed)"
+            f"({plural(len(res.written), 'file')} written, {len(res.removed)} removed)"
         )
     return 0

@@ -14,6 +14,7 @@ from skillsync.commands.events import PushEvents, RemoteOptions
 from skillsync.commands.session import open_session, run
 from skillsync.errors import ExitCode, SkillsyncError
 from skillsync.sync.push import PushItem, PushPlan
+from skillsync.sync.sync_text import push_counts
 from skillsync.workspace import Skill, Workspace
 
 
@@ -61,6 +62,7 @@ class PushResult:
             "organization": self.organization,
             "dry_run": self.dry_run,
             "skills": [i.to_json() for i in self.plan.items],
+            "summary": push_counts(self.plan.items),
         }
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from skillsync.emulator import contract
+from skillsync.emulator import analytics, contract
 from skillsync.emulator.db import new_id, now
 from skillsync.emulator.deps import Ctx, auth, data, json_body, json_object, member_org, page
 from skillsync.emulator.errors import ApiError, invalid, not_found
@@ -101,6 +101,7 @@ def publisher_doc(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         "SELECT doc FROM pricing WHERE publisher_id = ? ORDER BY asset_id", (row["id"],)
     ).fetchall()
     doc["pricing"] = [json.loads(p["doc"]) for p in pricing] or None
+    doc.update(analytics.publisher_totals(conn, row["id"]) or {})
     return doc
 
 
@@ -436,37 +437,16 @@ def get_logo(request: Request, publisher_id: str) -> Response:
         return Response(src.read(), media_type=row["content_type"])
 
 
-# --- analytics (derived from the seeded earnings; the local registry serves no traffic) ----------
+# --- analytics (derived from the recorded usage: emulator/analytics.py) ------------------------------
 
 
 @router.get(BASE + "/{publisher_id}/analytics/revenue")
 def get_revenue_metrics(
     ctx: Auth, organization_id: str, publisher_id: str, days: int | None = None
 ) -> dict[str, Any]:
-    from datetime import UTC, datetime, timedelta
-
-    span = min(max(days or 30, 1), 3650)
     with ctx.store.read() as conn:
         _lookup(ctx, conn, organization_id, publisher_id)
-        rows = conn.execute("SELECT doc FROM earnings WHERE publisher_id = ?", (publisher_id,)).fetchall()
-    docs = [json.loads(r["doc"]) for r in rows]
-    revenue = sum(int(d.get("total_revenue_atomic", 0)) for d in docs)
-    queries = sum(int(d.get("request_count", 0)) for d in docs)
-    end = datetime.now(UTC)
-    return data(
-        {
-            "total_revenue_atomic": revenue,
-            "total_revenue": f"{_amount(revenue, 6):.6f}",
-            "active_agents": 0,
-            "total_queries": queries,
-            "avg_query_cost_atomic": revenue // queries if queries else 0,
-            "revenue_change_pct": 0,
-            "agents_change_pct": 0,
-            "queries_change_pct": 0,
-            "period_start": (end - timedelta(days=span)).date().isoformat(),
-            "period_end": end.date().isoformat(),
-        }
-    )
+        return data(analytics.revenue_metrics(conn, publisher_id, days))
 
 
 @router.get(BASE + "/{publisher_id}/analytics/revenue-by-day")
@@ -475,7 +455,7 @@ def get_revenue_by_day(
 ) -> dict[str, Any]:
     with ctx.store.read() as conn:
         _lookup(ctx, conn, organization_id, publisher_id)
-    return data([])
+        return data(analytics.revenue_by_day(conn, publisher_id, days))
 
 
 @router.get(BASE + "/{publisher_id}/analytics/top-agents")
@@ -484,4 +464,4 @@ def get_top_agents(
 ) -> dict[str, Any]:
     with ctx.store.read() as conn:
         _lookup(ctx, conn, organization_id, publisher_id)
-    return data([])
+        return data(analytics.top_agents(conn, publisher_id, limit))

@@ -13,11 +13,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from skillsync.emulator.analytics import usage_day, usage_totals
 from skillsync.emulator.db import new_id, now, token_digest
 from skillsync.emulator.errors import ApiError
 from skillsync.emulator.routes_orgs import default_policy
 from skillsync.emulator.routes_publishers import USDC, insert_publisher, payout_doc
 
+# Which earnings total a seeded payout counts towards, when the seed does not give that total.
+_PAYOUT_BUCKETS = {
+    "completed": "total_withdrawn_atomic",
+    "queued": "pending_payout_atomic",
+    "processing": "pending_payout_atomic",
+}
 SEED_NS = uuid.UUID("6f6c8a52-3f51-4c4a-9a53-2f1d3b9e6a10")
 
 
@@ -120,7 +127,7 @@ def check_shape(seed: dict[str, Any]) -> None:
         for key in ("members", "invites", "publishers"):
             _objects(org.get(key, []), f"{where}.{key}")
         for j, pub in enumerate(org.get("publishers", [])):
-            for key in ("earnings", "payouts"):
+            for key in ("earnings", "payouts", "usage", "agents"):
                 _objects(pub.get(key, []), f"{where}.publishers[{j}].{key}")
         if not isinstance(org.get("private_chat_policy", {}), dict):
             raise SeedError(f"seed {where}.private_chat_policy: must be an object")
@@ -186,25 +193,25 @@ def apply_seed(conn: sqlite3.Connection, seed: dict[str, Any]) -> None:
 
 
 def _seed_publisher(conn: sqlite3.Connection, org_id: str, pub: dict[str, Any], where: str) -> None:
-    body = {k: v for k, v in pub.items() if k not in ("id", "earnings", "payouts")}
+    body = {k: v for k, v in pub.items() if k not in ("id", "earnings", "payouts", "usage", "agents")}
     pub_id = str(pub.get("id") or uuid.uuid5(SEED_NS, "publisher:" + str(_need(pub, "slug", where))))
     try:
         insert_publisher(conn, org_id, body, pub_id)
     except ApiError as exc:
         raise SeedError(f"seed {where}: {exc.message}") from None
     doc = json.loads(conn.execute("SELECT doc FROM publishers WHERE id = ?", (pub_id,)).fetchone()["doc"])
-    assets = {USDC["id"]: USDC}
+    assets: dict[str, Any] = {str(USDC["id"]): USDC}
+    raw_earnings: dict[str, dict[str, Any]] = {}
     for k, earning in enumerate(pub.get("earnings", [])):
         asset = earning.get("asset", USDC)
         for key in ("id", "symbol", "decimals"):
             _need(asset, key, f"{where}.earnings[{k}].asset")
         assets[asset["id"]] = asset
-        conn.execute(
-            "INSERT INTO earnings (publisher_id, asset_id, doc) VALUES (?, ?, ?)",
-            (pub_id, asset["id"], json.dumps({**earning, "asset": asset})),
-        )
+        raw_earnings[asset["id"]] = {**earning, "asset": asset}
+    _seed_usage(conn, pub_id, pub, assets, where)
     doc["accepted_assets"] = list(assets.values())
     conn.execute("UPDATE publishers SET doc = ? WHERE id = ?", (json.dumps(doc), pub_id))
+    paid: dict[tuple[str, str], int] = {}
     for k, payout in enumerate(pub.get("payouts", [])):
         asset = assets.get(payout.get("asset_id", USDC["id"]))
         if asset is None:
@@ -219,7 +226,55 @@ def _seed_publisher(conn: sqlite3.Connection, org_id: str, pub: dict[str, Any], 
         pdoc = payout_doc(
             doc, asset, int(_need(payout, "amount_atomic", f"{where}.payouts[{k}]")), None, **extra
         )
+        bucket = _PAYOUT_BUCKETS.get(pdoc["status"])
+        if bucket is not None:
+            slot = (str(asset["id"]), bucket)
+            paid[slot] = paid.get(slot, 0) + int(pdoc["amount_atomic"])
         conn.execute(
             "INSERT INTO payouts (id, publisher_id, doc) VALUES (?, ?, ?)",
             (pdoc["id"], pub_id, json.dumps(pdoc)),
+        )
+    # Totals the seed leaves out are derived: revenue and request count from usage, withdrawn from
+    # completed payouts, pending from queued or processing ones.
+    for asset_id, (revenue, queries) in usage_totals(conn, pub_id).items():
+        raw = raw_earnings.setdefault(asset_id, {"asset": assets[asset_id]})
+        raw.setdefault("total_revenue_atomic", revenue)
+        raw.setdefault("request_count", queries)
+    for (asset_id, bucket), amount in paid.items():
+        if asset_id in raw_earnings:
+            raw_earnings[asset_id].setdefault(bucket, amount)
+    for asset_id, raw in raw_earnings.items():
+        conn.execute(
+            "INSERT INTO earnings (publisher_id, asset_id, doc) VALUES (?, ?, ?)",
+            (pub_id, asset_id, json.dumps(raw)),
+        )
+
+
+def _seed_usage(
+    conn: sqlite3.Connection, pub_id: str, pub: dict[str, Any], assets: dict[str, Any], where: str
+) -> None:
+    """Insert the publisher's recorded usage and agent balances (see emulator/analytics.py)."""
+    for k, row in enumerate(pub.get("usage", [])):
+        at = f"{where}.usage[{k}]"
+        asset_id = str(row.get("asset_id", USDC["id"]))
+        if asset_id not in assets:
+            raise SeedError(f"seed {at}: asset_id is not one of the publisher's earnings assets")
+        try:
+            day = usage_day(row, at)
+        except ValueError as exc:
+            raise SeedError(f"seed {exc}") from None
+        revenue, queries = row.get("revenue_atomic", 0), row.get("query_count", 1)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (revenue, queries)):
+            raise SeedError(f"seed {at}: revenue_atomic and query_count must be whole numbers >= 0")
+        conn.execute(
+            "INSERT INTO usage (publisher_id, asset_id, agent_wallet, day, revenue_atomic, query_count) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (pub_id, asset_id, str(_need(row, "agent_wallet", at)), day, revenue, queries),
+        )
+    for k, agent in enumerate(pub.get("agents", [])):
+        at = f"{where}.agents[{k}]"
+        conn.execute(
+            "INSERT OR REPLACE INTO agent_balances (publisher_id, agent_wallet, balance_atomic) "
+            "VALUES (?, ?, ?)",
+            (pub_id, str(_need(agent, "agent_wallet", at)), int(agent.get("balance_atomic", 0))),
         )

@@ -40,6 +40,9 @@ from skillsync.remote.models import (
     PublisherEarningsResponse,
     PublisherPayoutResponse,
     PublisherResponse,
+    RevenueByDay,
+    RevenueMetrics,
+    TopAgent,
     UpdateOrganizationCustomSkillRequest,
 )
 
@@ -138,6 +141,24 @@ OPERATIONS: Final[dict[str, tuple[str, str, type[BaseModel] | None, bool]]] = {
         "GET",
         "/organizations/{organization_id}/publishers/{publisher_id}/payouts",
         PublisherPayoutResponse,
+        True,
+    ),
+    "get_revenue_metrics": (
+        "GET",
+        "/organizations/{organization_id}/publishers/{publisher_id}/analytics/revenue",
+        RevenueMetrics,
+        False,
+    ),
+    "get_revenue_by_day": (
+        "GET",
+        "/organizations/{organization_id}/publishers/{publisher_id}/analytics/revenue-by-day",
+        RevenueByDay,
+        True,
+    ),
+    "get_top_agents": (
+        "GET",
+        "/organizations/{organization_id}/publishers/{publisher_id}/analytics/top-agents",
+        TopAgent,
         True,
     ),
 }
@@ -610,3 +631,23 @@ class SerenClient:
             if page is None or not page.has_more or not items:
                 return out
             offset += len(items)
+
+    async def read_data(
+        self, op: str, *, path: dict[str, str] | None = None, params: dict[str, str] | None = None
+    ) -> tuple[Any, PaginationMeta | None]:
+        """The ``data`` (and pagination) of a GET operation as the server sent it.
+
+        Checked against the operation's model, but returned whole: the mirror stores every field,
+        including ones this client's models do not know yet. Refuses anything but a JSON GET.
+        """
+        method, template, model, many = OPERATIONS[op]
+        if method != "GET" or model is None:
+            raise ValueError(f"{op} is not a JSON read operation")
+        url_path = _path(template, **(path or {}))
+        doc = await self._request_json(method, url_path, params=params)
+        data, page = self._envelope(doc, method, url_path)
+        if many and not isinstance(data, list):
+            raise RemoteError(f"{self.remote}: {method} {self._url(url_path)}: 'data' is not a list")
+        for item in data if many else [data]:
+            self._validate(model, item, method, url_path)
+        return data, page

@@ -429,3 +429,44 @@ class PublisherPayoutResponse(_Response):
     requested_at: str
     status: PayoutStatus
     tx_hash: str | None = None
+
+
+# The analytics schemas are inline in the contract (DataResponse_RevenueMetrics and the like); the
+# models carry the names those wrappers use.
+
+
+class RevenueMetrics(_Response):
+    """Revenue metrics with period-over-period comparison."""
+
+    active_agents: int
+    agents_change_pct: int
+    avg_query_cost_atomic: int
+    period_end: str
+    period_start: str
+    queries_change_pct: int
+    revenue_change_pct: int
+    total_queries: int
+    total_revenue: str
+    total_revenue_atomic: int
+
+
+class RevenueByDay(_Response):
+    """Revenue breakdown by day."""
+
+    date: str
+    query_count: int
+    revenue: str
+    revenue_atomic: int
+    unique_agents: int
+
+
+class TopAgent(_Response):
+    """Top agent by spending."""
+
+    agent_wallet: str
+    balance_atomic: int
+    last_active: str | None = None
+    query_count: int
+    rank: int
+    total_spent: str
+    total_spent_atomic: int

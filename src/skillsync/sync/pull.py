@@ -140,7 +140,9 @@ async def pull(
     with tempfile.TemporaryFile(prefix="skillsync-pull-") as fh:
         await session.client.download_bundle(session.org_id, view.id, rid, fh)
         fh.seek(0)
-        written = safe_unpack(fh, target, force=overwrite, expected=expected, remove=stale)
+        written = safe_unpack(
+            fh, target, force=overwrite, expected=expected, remove=stale, keep_modes=True
+        )
     skills, _ = discover(ws.root, ws.config)
     is_ours = any(s.slug == slug and os.path.abspath(s.path) == os.path.abspath(target) for s in skills)  # noqa: PTH100
     _record(ws, entry, is_ours, rid, number, info.digest, view.latest_revision_id)

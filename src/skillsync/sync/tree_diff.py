@@ -16,6 +16,7 @@ from typing import Any, Literal
 from skillsync.digest import tree_digest
 from skillsync.errors import LocalError
 from skillsync.manifest import Manifest
+from skillsync.textfit import plural
 
 Change = Literal["added", "removed", "modified"]
 MAX_PATCH_BYTES = 1 << 20  # larger text files get the binary-style summary, not a patch
@@ -226,7 +227,8 @@ def render_stat(d: SkillDiff) -> list[str]:
         lines.append(f" {MARK[c.change]} {c.path:<{width}} | {old} -> {new} bytes")
     n = d.counts()
     lines.append(
-        f" {len(d.files)} files changed: {n['added']} added, {n['removed']} removed, {n['modified']} modified"
+        f" {plural(len(d.files), 'file')} changed: "
+        f"{n['added']} added, {n['removed']} removed, {n['modified']} modified"
     )
     return lines
 
