@@ -92,15 +92,15 @@ def test_init_next_step_depends_on_existing_skills(tmp_path: Path) -> None:
 def test_no_layout_warning_says_how_to_fix_it(tmp_path: Path) -> None:
     (tmp_path / "skillsync.toml").write_text("")
     write_skill(tmp_path, "content/skills/deep")
-    result = Cli(tmp_path)("validate")
-    assert "content/skills/deep/SKILL.md matches no workspace layout" in result.stderr
-    assert '[[workspace.layouts]] glob = "content/skills/*"' in result.stderr
+    result = Cli(tmp_path)("validate")  # a seren.layout finding (the skill is judged too)
+    assert "folder content/skills/deep/ matches no workspace layout" in result.stdout
+    assert '[[workspace.layouts]] glob = "content/skills/*"' in result.stdout
     # The fix, as the warning says it, works.
     (tmp_path / "skillsync.toml").write_text('[[workspace.layouts]]\nglob = "content/skills/*"\n')
     fixed = Cli(tmp_path)("validate")
-    assert "no workspace layout" not in fixed.stderr and "deep" in fixed.stdout
+    assert "no workspace layout" not in fixed.stdout and "deep" in fixed.stdout
     # A SKILL.md under a folder with its own skillsync.toml: point at that workspace instead.
     (tmp_path / "skillsync.toml").write_text("")
     (tmp_path / "content" / "skillsync.toml").write_text("")
-    hint = Cli(tmp_path)("validate").stderr
+    hint = Cli(tmp_path)("validate").stdout
     assert "it belongs to the workspace in content/: run skillsync -C content" in hint

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+import pytest
+
+from skillsync.rules.files import _links
 from tests.conftest import git, write_skill
 from tests.rules_helpers import rules, run
 
@@ -88,3 +92,50 @@ def test_case_collision_is_a_finding_not_a_crash(tmp_path: Path) -> None:
         return
     found = [f for f in run(tmp_path) if f.rule == "files.name-collision"]
     assert len(found) == 1 and found[0].path == "s1"
+
+
+def test_patterns_placeholders_and_prose_are_not_literal_links(tmp_path: Path) -> None:
+    """Shapes seen in public collections: globs and brace lists are checked as patterns,
+    placeholders and prose are not checked, footnotes are not links."""
+    write_skill(
+        tmp_path,
+        "s1",
+        body=(
+            "# S\n"
+            "All guides: [guides](references/guides/*.md) and `references/rules/rules-*-web.md`.\n"
+            "Run `scripts/extract.{sh,ps1}` on your system.\n"
+            "Open `references/<topic>.md` or [docs](references/docs/{PackageId}/).\n"
+            "Secrets live in the store (assets/vault), never in code.\n"
+            "Every script has help: `python scripts/script_name.py --help`.\n"
+            "Cited below.[^1]\n\n"
+            '[^1]: Mermaid. "Diagramming Tool." https://mermaid.js.org/\n'
+            "Missing: [none](references/gone/*.md), `scripts/absent.{sh,bat}`.\n"
+        ),
+        extra={
+            "references/guides/a.md": "a",
+            "references/rules/rules-x-web.md": "r",
+            "scripts/extract.sh": "#!/bin/sh\n",
+            "scripts/extract.ps1": "Write-Output 1\n",
+        },
+    )
+    os.chmod(tmp_path / "s1/scripts/extract.sh", 0o755)
+    found = [f for f in run(tmp_path) if f.rule == "files.broken-link"]
+    assert {(f.line, f.message) for f in found} == {
+        (14, "pattern 'references/gone/*.md' matches no shipped file"),
+        (14, "pattern 'scripts/absent.{sh,bat}' matches no shipped file"),
+    }
+
+
+def test_empty_package_markers_are_not_findings(tmp_path: Path) -> None:
+    write_skill(tmp_path, "s1", extra={"scripts/__init__.py": "", "assets/.gitkeep": "", "notes.md": ""})
+    assert rules(tmp_path, "files.empty") == {("files.empty", "s1/notes.md", None)}
+
+
+@pytest.mark.parametrize("unit", ["[](", '[a](b "', "`scripts/", " scripts/a.", "[x]: <", "]("])
+def test_link_scan_is_linear_on_adversarial_lines(unit: str) -> None:
+    """One 1 MB line of repeated link starts: a pattern retried from every start to the end of
+    the line takes hours here; the bound only catches that blow-up."""
+    body = unit * (1_000_000 // len(unit))
+    start = time.process_time()
+    list(_links(body, 1))
+    assert time.process_time() - start < 30

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillsync.rules.security import entropy, scan
+from skillsync.rules.security import credential_name, entropy, scan
 from tests.conftest import Cli, write_skill
 from tests.rules_helpers import rules
 
@@ -17,7 +18,7 @@ from tests.rules_helpers import rules
 SEREN = "seren_" + "Zk3p9QwErTy7UiOp2AsDf"
 AWS = "AKIA" + "Q3EGRB5XZ7MN4PLT"
 GH = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
-SLACK = "xoxb-" + "1234567890-abcdefghij"
+SLACK = "xoxb-" + "2918374650-kq7vz3mw9p"
 GENERIC = "9f8A7b6C5d4E3f2A1b0C"
 PEM = "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
 
@@ -112,3 +113,76 @@ def test_secret_echoed_by_another_rule_is_masked(tmp_path: Path, fmt: str) -> No
     assert "spec.name-mismatch" in result.output and "files.broken-link" in result.output
     for secret in (SEREN, AWS, GH):
         assert secret not in result.output
+
+
+# Placeholders and identifiers seen in public skill collections, re-created in their shapes.
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"url: https://hooks.slack.com/services/T00/B00/xxx\n",
+        b"webhook = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX'\n",
+        b"SLACK_BOT_TOKEN=xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx\n",
+        b"aws_access_key_id = " + b"AKIA" + b"IOSFODNN7EXAMPLE\n",
+        b"GITHUB_TOKEN=" + b"ghp_" + b"x" * 36 + b"\n",
+        b"  key: '3b7e1f20-5c4d-4e8a-9f61-0a2b3c4d5e6f',\n",
+        b'"FolderKey": "9d8c7b6a-1e2f-4a3b-8c7d-6e5f4a3b2c1d"\n',
+        b"wait({ connectorKey: 'acme-office-mail365', operation: 'MAIL_RECEIVED' })\n",
+        b'"SlotKey": "FetchLatestMail_1",\n"ExportBucketKey": "fetchLatestMail_1",\n',
+        b'"key": "Demo.process.DemoRpa_1_0_0"\n',
+        b'artifact = store.get(key="runs/2025/batch_007/output.parquet")\n',
+        b"export ROUTER_API_KEY='sk-rt-v1-teamalpha-key'\n",
+        b'password: "BrandNewPass789!",\n',
+        b"DB_PASSWORD=your_password_here_please\n",
+        b"api_key: 'abcdefghijklmnopqrstuvwxyz012345'\n",
+    ],
+)
+def test_collection_shapes_are_not_secrets(text: bytes) -> None:
+    assert list(scan(text)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"OPENAI_API_KEY = 'sk-proj-" + b"Q7fJ2kLmN9pR4sT6vW8xZ1aC3eG5hB0d" + b"'\n",
+        b'{"client_secret": "' + b"9c4f1e7a2b8d6035fa1e94c7b2d80f36" + b'"}\n',
+        b"STRIPE_KEY=" + b"rk3Vq8Lw2Xe9Tz5Ny1Bm7Pa4" + b"\n",
+        b"auth_token: " + b"Zx81Qw3Er5Ty7Ui9Op2As4Df" + b"\n",
+    ],
+)
+def test_credentials_are_found(text: bytes) -> None:
+    assert [r for r, _, _ in scan(text)] == ["security.generic-secret"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["OPENAI_API_KEY", "apiKey", "x-api-key", "client_secret", "DB_PASSWORD", "STRIPE_KEY", "access_token"],
+)
+def test_credential_names(name: str) -> None:
+    assert credential_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["key", "connectorKey", "SlotKey", "folderKey", "CATALOG_KEY", "next_token", "monkey", "sortKey"]
+)
+def test_names_that_are_not_credentials(name: str) -> None:
+    assert not credential_name(name)
+
+
+# Content no scan may take quadratic time on: a pattern retried at every position of a long run
+# (as a leading unbounded class is) takes hours on these; a linear scan takes well under a second.
+# The bound is generous on purpose: it only catches that blow-up, not a slow machine.
+_ADVERSARIAL = {
+    "long identifiers": (b"a_really_long_identifier_with_key_token_secret_in_it_" * 200 + b"\n") * 960,
+    "minified js": b'var a={apiKey:"x",token:b,c:function(e){return e.key=e.key||"q"}};' * 150_000,
+    "key=key": b"key=" * (5 << 18),
+    "one 5 MB line": b"apiKey: 'x' " + b"A" * (5 << 20),
+    "prefixes": b"seren_AKIAghp_xoxb--------BEGIN hooks.slack.com/services/T" * 20_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ADVERSARIAL))
+def test_scan_is_linear_on_adversarial_content(name: str) -> None:
+    data = _ADVERSARIAL[name]
+    start = time.process_time()
+    list(scan(data))
+    assert time.process_time() - start < 30, f"{name}: {len(data)} bytes"

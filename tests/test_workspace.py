@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillsync.errors import ConfigError, LocalError
+from skillsync.errors import ConfigError
 from skillsync.selection import select
 from skillsync.workspace import PRUNED_DIRS, SKILL_FILE, _find_skill_dirs, open_workspace, slug_problem
 from tests.conftest import Cli, write_skill
@@ -90,22 +90,30 @@ def test_pyproject_without_section_is_not_a_workspace(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_nested_skill_is_an_error(tmp_path: Path, outer: str, inner: str, toml: str) -> None:
+def test_nested_skill_is_a_problem_of_that_skill(tmp_path: Path, outer: str, inner: str, toml: str) -> None:
     write_skill(tmp_path, outer)
     write_skill(tmp_path, inner)
     (tmp_path / "skillsync.toml").write_text(toml)
-    with pytest.raises(LocalError, match=rf"nested skill: {inner}/SKILL.md is inside skill {outer}/"):
-        open_workspace(tmp_path).skills()
+    ws = open_workspace(tmp_path)
+    assert [s.rel for s in ws.skills()] == [outer]
+    (bad,) = ws.broken
+    assert bad.rel == inner and bad.problem is not None and bad.problem.rule == "seren.nested-skill"
+    assert f"nested skill: {inner}/SKILL.md is inside skill {outer}/" in bad.problem.message
+    res = Cli(tmp_path)("ls")  # the others are listed; the exit code says one was left out
+    assert res.exit_code == 4 and f"skipped {inner}: nested skill" in res.stderr
+    assert outer in res.stdout
 
 
 def test_duplicate_slug_names_both_folders(tmp_path: Path) -> None:
     write_skill(tmp_path, "acme/web")
     write_skill(tmp_path, "acme-web")
+    write_skill(tmp_path, "fine")
     (tmp_path / "skillsync.toml").write_text("")
     res = Cli(tmp_path)("ls")
     assert res.exit_code == 4
-    assert "duplicate slug 'acme-web'" in res.output
-    assert "acme-web and acme/web" in res.output
+    assert "skipped acme-web: duplicate slug 'acme-web': skill folder acme/web has it too" in res.stderr
+    assert "skipped acme/web: duplicate slug 'acme-web': skill folder acme-web has it too" in res.stderr
+    assert "fine" in res.stdout
 
 
 def test_invalid_slug_names_folder_and_fix(tmp_path: Path) -> None:
@@ -113,7 +121,7 @@ def test_invalid_slug_names_folder_and_fix(tmp_path: Path) -> None:
     (tmp_path / "skillsync.toml").write_text("")
     res = Cli(tmp_path)("ls")
     assert res.exit_code == 4
-    assert "skills/My_Skill: invalid slug 'My_Skill'" in res.output and "workspace.slugs" in res.output
+    assert "skills/My_Skill: invalid slug 'My_Skill'" in res.stderr and "workspace.slugs" in res.stderr
     (tmp_path / "skillsync.toml").write_text('[workspace.slugs]\n"skills/My_Skill" = "my-skill"\n')
     assert _slugs(tmp_path) == {"my-skill": "skills/My_Skill"}
 

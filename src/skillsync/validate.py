@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 from skillsync import ignore
 from skillsync.config import ValidateConfig
-from skillsync.errors import ConfigError, LocalError, UsageError
+from skillsync.errors import ConfigError, UsageError
 from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
 from skillsync.rules import files as files_rules
 from skillsync.rules.context import SkillContext
 from skillsync.selection import NameCollisionError, select_paths
 from skillsync.text import printable
-from skillsync.workspace import Skill, Workspace, find_root, open_workspace
+from skillsync.workspace import SKILL_FILE, Skill, Workspace, find_root, open_workspace
 
 if TYPE_CHECKING:
     from skillsync.manifest import Manifest
@@ -120,16 +120,17 @@ def _matches(spec_: ignore.IgnoreFile, ws_path: str) -> bool:
     return False
 
 
-def _inline_allowed(ctx: SkillContext, f: Finding) -> bool:
+def _inline_allowed(ctx: SkillContext, f: Finding, starts: dict[str, list[int]]) -> bool:
     info = ctx.by_rel.get(f.path)
     if info is None or f.line is None or b"skillsync" not in info.data:
         return False
     data = info.data
-    start = 0
-    for _ in range(f.line - 1):
-        start = data.find(b"\n", start) + 1
-        if start == 0:
-            return False
+    lines = starts.get(f.path)
+    if lines is None:  # once per file: many findings in a large file stay linear
+        lines = starts[f.path] = security.line_starts(data)
+    if f.line > len(lines):
+        return False
+    start = lines[f.line - 1]
     end = data.find(b"\n", start)
     m = _INLINE_ALLOW.search(data[start : end if end >= 0 else len(data)])
     if m is None:
@@ -154,34 +155,36 @@ def check_skill(
     """
     policy = policy or load_policy(ws)
     collision = None
-    try:
-        if manifest is not None:
-            ctx = SkillContext.from_manifest(ws, manifest)
-        else:
-            try:
-                selected = select_paths(ws, skill, None, str(skill.path))
-            except NameCollisionError as exc:
-                collision = exc.message
-                selected = []
-            ctx = SkillContext.load(ws, skill, selected)
-    except OSError as exc:
-        raise LocalError(
-            f"{printable(str(exc.filename or skill.rel))}: cannot read: {exc.strerror}",
-            hint="fix its permissions, or exclude it in .skillignore",
-        ) from None
+    if manifest is not None:
+        ctx = SkillContext.from_manifest(ws, manifest)
+    else:
+        try:
+            selected = select_paths(ws, skill, None, str(skill.path))
+        except NameCollisionError as exc:
+            collision = exc.message
+            selected = []
+        ctx = SkillContext.load(ws, skill, selected)
     ctx.collision = collision
     prefix = "" if skill.rel == "." else skill.rel + "/"
     out: list[Finding] = []
-    for family in FAMILIES:
+    starts: dict[str, list[int]] = {}
+    for family in (_problem, *FAMILIES):
         for f in family(ctx):
             ws_path = skill.rel if f.path == "." else prefix + f.path
             sev = policy.severity(f.rule, ws_path)
-            if sev == "off" or policy.allowed(f.rule, ws_path) or _inline_allowed(ctx, f):
+            if sev == "off" or policy.allowed(f.rule, ws_path) or _inline_allowed(ctx, f, starts):
                 continue
             message, hint = security.mask(f.message), f.hint and security.mask(f.hint)
             out.append(replace(f, path=ws_path, severity=_sev(sev), message=message, hint=hint))
     out.sort(key=lambda f: (f.path, f.line or 0, _SEVERITY_ORDER[f.severity], f.rule))
     return SkillReport(skill, out)
+
+
+def _problem(ctx: SkillContext) -> Iterator[Finding]:
+    """Discovery's Problem with the skill (an invalid slug is reported by seren.check itself)."""
+    p = ctx.skill.problem
+    if p is not None and p.rule != "seren.slug-invalid":
+        yield Finding(p.rule, SKILL_FILE, None, p.message, p.hint)
 
 
 def _sev(value: str) -> Severity:
@@ -204,7 +207,7 @@ def skills_for_paths(
     a skill folder or a file inside one gives that skill (once); other files are ignored."""
     base = cwd or Path.cwd()
     if not paths:
-        return [(ws, ws.skills())]
+        return [(ws, ws.all_skills())]
     groups: dict[Path, tuple[Workspace, list[Skill]]] = {ws.root: (ws, [])}
     nearest: dict[Path, Path] = {}
     for raw in paths:
@@ -253,12 +256,12 @@ def _pick(
             return
         yield from _pick(other, target, raw, groups)
         return
-    owner = ws.owner_of(target)
+    owner = ws.owner_of(target, broken=True)
     if owner is not None:
         yield ws, [owner]
         return
     if target.is_dir():
-        yield ws, [s for s in ws.skills() if s.path == target or target in s.path.parents]
+        yield ws, [s for s in ws.all_skills() if s.path == target or target in s.path.parents]
     elif not target.exists():
         raise UsageError(f"{printable(str(raw))}: no such file or folder")
     # a file outside every skill: nothing to check (pre-commit passes every changed file)

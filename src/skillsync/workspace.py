@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -25,6 +26,7 @@ from skillsync.config import (
 from skillsync.errors import ConfigError, LocalError, UsageError
 
 SKILL_FILE = "SKILL.md"
+LAYOUT_RULE = "seren.layout"  # the finding of a SKILL.md folder outside every layout
 STATE_DIR = ".skillsync"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Seren documents no limit for custom-skill slugs; `validate` warns past this (organization slugs stop here).
@@ -32,8 +34,20 @@ SLUG_SOFT_MAX = 64
 
 # Folders never searched for skills and never shipped (selection uses the same list).
 PRUNED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".skillsync", ".tox",
-     ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".skillsync",
+        ".tox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+    }
 )
 
 
@@ -51,10 +65,22 @@ def slug_problem(slug: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """Why discovery cannot give a skill a place in the workspace (it is judged, never pushed)."""
+
+    rule: str  # the validation rule that reports it (seren.layout, seren.slug-invalid, ...)
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
 class Skill:
     slug: str
     path: Path  # absolute folder
     rel: str  # POSIX path relative to the workspace root ("." for a single-skill workspace)
+    # Set on a skill that `validate` judges but no other command handles: outside every layout,
+    # nested in another skill, an invalid or duplicate slug.
+    problem: Problem | None = field(default=None, compare=False)
 
     @property
     def skill_md(self) -> Path:
@@ -68,6 +94,11 @@ class Workspace:
     config_path: Path | None
     _skills: list[Skill] | None = field(default=None, repr=False)
     unmatched: list[str] = field(default_factory=list, repr=False)
+    # Skills with a Problem (see Skill.problem), discovered with the others, by relative path.
+    broken: list[Skill] = field(default_factory=list, repr=False)
+    # Broken skills a command left out (select_skills), for its exit code; on_skip is told each.
+    skipped: list[Skill] = field(default_factory=list, repr=False)
+    on_skip: Callable[[Skill], None] | None = field(default=None, repr=False)
     # Folder entries read by discovery, keyed by absolute path, for this run's first selection
     # walk of each folder (see listing()). Never used where a stat cache records the walk.
     _listings: Listings = field(default_factory=dict, repr=False)
@@ -82,8 +113,43 @@ class Workspace:
     def skills(self) -> list[Skill]:
         """Every skill in the workspace, sorted by relative path. Discovered once and kept."""
         if self._skills is None:
-            self._skills, self.unmatched = discover(self.root, self.config, self._listings)
+            found, self.unmatched = discover(
+                self.root, self.config, self._listings, self.config_path is not None
+            )
+            self._skills = [s for s in found if s.problem is None]
+            self.broken = [s for s in found if s.problem is not None and not self._ignored(s)]
+            kept = {s.rel for s in self.broken}
+            self.unmatched = [rel for rel in self.unmatched if rel in kept]
         return self._skills
+
+    def _ignored(self, skill: Skill) -> bool:
+        """A SKILL.md outside every layout that the ignore rules exclude, as seen from the
+        workspace folder (a build output, a vendored copy): not part of the workspace at all."""
+        if skill.problem is None or skill.problem.rule != LAYOUT_RULE:
+            return False
+        from skillsync.selection import explain  # selection imports this module
+
+        root = Skill(slug="workspace", path=self.root, rel=".")
+        return not explain(self, root, f"{skill.rel}/{SKILL_FILE}").shipped
+
+    def all_skills(self) -> list[Skill]:
+        """Every SKILL.md folder, broken ones included (what `validate` judges), by path."""
+        return sorted([*self.skills(), *self.broken], key=lambda s: s.rel)
+
+    def skip_broken(self) -> None:
+        """Leave out every broken skill of the workspace (not those outside every layout: they
+        are not part of it, and only `validate` and `ls` mention them)."""
+        self.skills()  # discovery fills self.broken
+        for skill in self.broken:
+            if skill.problem is not None and skill.problem.rule != LAYOUT_RULE:
+                self.skip(skill)
+
+    def skip(self, skill: Skill) -> None:
+        """Record that a command leaves out a broken skill (it decides the exit code)."""
+        if skill not in self.skipped:
+            self.skipped.append(skill)
+            if self.on_skip is not None:
+                self.on_skip(skill)
 
     def listing(self, folder: str) -> list[os.DirEntry[str]] | None:
         """The entries discovery read for ``folder`` (an absolute path string), or None.
@@ -110,19 +176,27 @@ class Workspace:
         found = self.owner_of(Path(arg))
         if found is not None:
             return found
+        for skill in self.broken:
+            if skill.slug == arg or self._holds(skill, Path(arg)):
+                assert skill.problem is not None
+                raise LocalError(f"{skill.rel}: {skill.problem.message}", hint=skill.problem.hint)
         known = ", ".join(s.slug for s in skills[:10]) or "none found"
         raise UsageError(
             f"no skill '{arg}' in workspace {self.root}",
             hint=f"give a slug or a path inside a skill folder; skills: {known}",
         )
 
-    def owner_of(self, path: Path) -> Skill | None:
-        """The skill whose folder holds ``path`` (a folder or a file), or None."""
+    @staticmethod
+    def _holds(skill: Skill, path: Path) -> bool:
         target = Path(os.path.abspath(path))  # noqa: PTH100 - no symlink resolution
+        return target == skill.path or skill.path in target.parents
+
+    def owner_of(self, path: Path, *, broken: bool = False) -> Skill | None:
+        """The skill whose folder holds ``path`` (a folder or a file), or None; with ``broken``,
+        skills with a Problem count too."""
         best: Skill | None = None
-        for skill in self.skills():
-            inside = target == skill.path or skill.path in target.parents
-            if inside and (best is None or len(skill.path.parts) > len(best.path.parts)):
+        for skill in self.all_skills() if broken else self.skills():
+            if self._holds(skill, path) and (best is None or len(skill.path.parts) > len(best.path.parts)):
                 best = skill
         return best
 
@@ -147,10 +221,17 @@ class Workspace:
     def select_skills(self, args: tuple[str, ...] | list[str]) -> list[Skill]:
         """The skills named on a command line, or all of them when none are named (deduplicated)."""
         if not args:
-            return self.skills()
+            skills = self.skills()
+            self.skip_broken()
+            return skills
         out: list[Skill] = []
         for arg in args:
-            skill = self.resolve(arg)
+            try:
+                skill = self.resolve(arg)
+            except LocalError:
+                bad = next(s for s in self.broken if s.slug == arg or self._holds(s, Path(arg)))
+                self.skip(bad)
+                continue
             if skill not in out:
                 out.append(skill)
         return out
@@ -241,60 +322,88 @@ def _find_skill_dirs(
     return sorted(found)
 
 
-def discover(root: Path, config: Config, listings: Listings | None = None) -> tuple[list[Skill], list[str]]:
-    """Find skill folders under the configured layouts and give each a slug.
+def discover(
+    root: Path, config: Config, listings: Listings | None = None, has_config: bool = False
+) -> tuple[list[Skill], list[str]]:
+    """Find skill folders and give each a slug; one bad folder never stops discovery.
 
-    Returns the skills and the folders holding a SKILL.md that match no layout; ``listings``
-    (when given) receives the entries of every folder read.
-    Nested skills, invalid slugs and duplicate slugs are errors (exit 4).
+    Returns every folder holding a SKILL.md as a Skill, sorted by path, and the folders that match
+    no layout. A folder outside every layout, nested in another skill, or with an invalid or
+    duplicate slug gets a :class:`Problem` (a finding for `validate`; other commands skip it).
+    ``listings`` (when given) receives the entries of every folder read.
     """
     # The user-templates folder holds SKILL.md files with placeholders: templates, not skills.
     tpl = config.templates.path
     skip = frozenset({os.path.normpath(root / tpl)} if tpl else ())
     rels = _find_skill_dirs(root, listings, skip)
-    matched: list[tuple[str, Layout]] = []
+    layouts: dict[str, Layout | None] = {}
     unmatched: list[str] = []
     for rel in rels:
         layout = match_layout(rel, config.workspace.layouts)
         if layout is None and rel not in config.workspace.slugs:
             unmatched.append(rel)
+            layouts[rel] = None
         else:
-            matched.append((rel, layout or Layout(glob=rel)))
-    # An unmatched SKILL.md inside a skill is nested too (it would ship silently). Each folder's
-    # ancestors are looked up (not every pair compared); the first pair in (outer, inner) order
-    # is reported.
-    order = {rel: i for i, (rel, _) in enumerate(matched)}
-    nested: list[tuple[int, int, str, str]] = []
-    for j, inner in enumerate(rels):
+            layouts[rel] = layout or Layout(glob=rel)
+    # A SKILL.md inside a skill folder is nested: it would ship as a file of the outer skill.
+    # Each folder's ancestors are looked up (not every pair compared); the nearest one counts.
+    problems: dict[str, Problem] = {}
+    for inner in rels:
         if inner == ".":
             continue
         parts = inner.split("/")
-        for outer in (".", *("/".join(parts[:k]) for k in range(1, len(parts)))):
-            if outer in order:
-                nested.append((order[outer], j, outer, inner))
-    if nested:
-        _, _, outer, inner = min(nested)
-        raise LocalError(
-            f"nested skill: {inner}/{SKILL_FILE} is inside skill {outer}/",
-            hint="move the inner skill out, or rename its SKILL.md if it is an example",
-        )
-    skills: list[Skill] = []
-    by_slug: dict[str, str] = {}
-    for rel, layout in matched:
+        for outer in reversed((".", *("/".join(parts[:k]) for k in range(1, len(parts))))):
+            if layouts.get(outer) is not None:
+                problems[inner] = Problem(
+                    "seren.nested-skill",
+                    f"nested skill: {inner}/{SKILL_FILE} is inside skill {outer}/ "
+                    "and ships as one of its files",
+                    "move the inner skill out, or rename its SKILL.md if it is an example",
+                )
+                break
+    slugs: dict[str, str] = {}
+    for rel in rels:
+        layout = layouts[rel]
+        if layout is None:
+            slugs[rel] = root.name if rel == "." else rel.rsplit("/", 1)[-1]
+            problems.setdefault(
+                rel,
+                Problem(
+                    LAYOUT_RULE,
+                    f"folder {rel}/ matches no workspace layout: only validate handles it",
+                    unmatched_hint(root, rel, has_config),
+                ),
+            )
+            continue
         slug = config.workspace.slugs.get(rel) or render_slug(layout, root, rel)
+        slugs[rel] = slug
         problem = slug_problem(slug)
         if problem:
-            raise LocalError(
-                f"{rel}: invalid slug '{slug}': {problem}",
-                hint=f'rename the folder or set workspace.slugs."{rel}" in {CONFIG_FILE}',
+            problems.setdefault(
+                rel,
+                Problem(
+                    "seren.slug-invalid",
+                    f"invalid slug '{slug}': {problem}",
+                    f'rename the folder or set workspace.slugs."{rel}" in {CONFIG_FILE}',
+                ),
             )
-        if slug in by_slug:
-            raise LocalError(
-                f"duplicate slug '{slug}' for skill folders {by_slug[slug]} and {rel}",
-                hint=f"set workspace.slugs in {CONFIG_FILE} for one of them",
-            )
-        by_slug[slug] = rel
-        skills.append(Skill(slug=slug, path=(root / rel) if rel != "." else root, rel=rel))
+    by_slug: dict[str, list[str]] = {}
+    for rel in rels:
+        if rel not in problems:
+            by_slug.setdefault(slugs[rel], []).append(rel)
+    for slug, owners in by_slug.items():
+        if len(owners) > 1:
+            for rel in owners:
+                others = ", ".join(o for o in owners if o != rel)
+                problems[rel] = Problem(
+                    "seren.slug-duplicate",
+                    f"duplicate slug '{slug}': skill folder {others} has it too",
+                    f'set workspace.slugs."{rel}" in {CONFIG_FILE} (a different slug for one of them)',
+                )
+    skills = [
+        Skill(slug=slugs[rel], path=(root / rel) if rel != "." else root, rel=rel, problem=problems.get(rel))
+        for rel in rels
+    ]
     return skills, unmatched
 
 

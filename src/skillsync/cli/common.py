@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from skillsync.output import json_document
-from skillsync.workspace import Workspace, open_workspace
+from skillsync.workspace import Skill, Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,11 +22,37 @@ class AppState:
         self.directory = directory
         self.debug = debug
         self._workspace: Workspace | None = None
+        _current[:] = [self]
 
     def workspace(self) -> Workspace:
         if self._workspace is None:
             self._workspace = open_workspace(self.directory)
+            self._workspace.on_skip = _say_skipped
         return self._workspace
+
+    def skipped(self) -> int:
+        """How many broken skills the command left out (each already named on stderr)."""
+        return len(self._workspace.skipped) if self._workspace is not None else 0
+
+
+_current: list[AppState] = []  # the invocation's state, for the exit code after the command
+
+
+def current_state() -> AppState | None:
+    return _current[-1] if _current else None
+
+
+def reset_state() -> None:
+    _current.clear()
+
+
+def _say_skipped(skill: Skill) -> None:
+    """One error line for a skill a command cannot handle; the others go on."""
+    from skillsync.text import escape_controls
+
+    p = skill.problem
+    why = f"{p.message} ({p.hint})" if p is not None else "cannot be handled"
+    click.echo(escape_controls(f"skillsync: error: skipped {skill.rel}: {why}"), err=True)
 
 
 def state() -> AppState:
@@ -73,6 +99,18 @@ def json_lines_option(f: F) -> F:
 
 
 def emit_json(payload: dict[str, Any]) -> None:
+    app = current_state()
+    ws = app._workspace if app is not None else None
+    if ws is not None and ws.skipped and "skipped" not in payload:
+        # The broken skills the command left out (also one error line each on stderr).
+        payload = {
+            **payload,
+            "skipped": [
+                {"path": s.rel, "rule": s.problem.rule, "message": s.problem.message}
+                for s in ws.skipped
+                if s.problem is not None
+            ],
+        }
     click.echo(json_document(payload))
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from skillsync import __version__
-from skillsync.cli.common import AppState, json_requested, reset_json_flag
+from skillsync.cli.common import AppState, current_state, json_requested, reset_json_flag, reset_state
 from skillsync.errors import ExitCode, SkillsyncError
 from skillsync.output import FORMAT_VERSION
 from skillsync.redact import redact, redact_argv
@@ -144,14 +144,23 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
+def _worst(code: int) -> int:
+    """A command that left out broken skills (named on stderr) ends with at least a local error."""
+    app = current_state()
+    if app is not None and app.skipped() and code in (ExitCode.OK, ExitCode.FINDINGS):
+        return int(ExitCode.LOCAL)
+    return code
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code, never raising (except for --debug tracebacks)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     reset_json_flag()
+    reset_state()
     try:
         rv = cli.main(args=argv, prog_name="skillsync", standalone_mode=False)
-        return int(rv) if isinstance(rv, int) else 0
+        return _worst(int(rv) if isinstance(rv, int) else 0)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):

@@ -9,7 +9,7 @@ import click
 
 from skillsync.cli.common import AppState, echo_err, emit_json, is_tty, json_option, state
 from skillsync.errors import UsageError
-from skillsync.workspace import Skill, Workspace, unmatched_hint
+from skillsync.workspace import Skill, Workspace
 
 
 def _targets(app: AppState, paths: tuple[str, ...]) -> list[tuple[Workspace, list[Skill]]]:
@@ -51,11 +51,6 @@ def validate_command(paths: tuple[str, ...], fmt: str | None, strict: bool, as_j
     reports: list[Any] = []
     for ws, skills in _targets(app, paths):
         reports.extend(check_skills(ws, skills).skills)
-        for rel in ws.unmatched:
-            echo_err(
-                f"skillsync: warning: {rel}/SKILL.md matches no workspace layout and is not checked; "
-                + unmatched_hint(ws.root, rel, ws.config_path is not None)
-            )
     report = Report(reports)
     out = reporters.render(report, fmt, colour=fmt == "text" and is_tty())
     if out:

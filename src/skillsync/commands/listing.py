@@ -35,7 +35,9 @@ class LsResult:
 def list_skills(ws: Workspace) -> LsResult:
     """Every skill of ``ws`` with the count and total size of the files it ships."""
     rows: list[SkillRow] = []
-    for skill in ws.skills():
+    skills = ws.skills()
+    ws.skip_broken()
+    for skill in skills:
         files = select(ws, skill)
         size = 0
         for f in files:

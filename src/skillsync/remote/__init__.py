@@ -10,6 +10,14 @@ Importing this package loads httpx and pydantic models; keep it off hot paths su
 
 from __future__ import annotations
 
+import sys
+
+# httpx's __init__ imports its own command line (click, rich, pygments: ~0.2 s of start-up) when
+# rich happens to be installed, and falls back to a stub when that import fails. skillsync never
+# runs httpx's command line, so it makes that import fail, before httpx is first imported.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 from skillsync.remote.body import UploadFile
 from skillsync.remote.client import UNSET, SerenClient
 from skillsync.remote.errors import (

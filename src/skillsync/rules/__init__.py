@@ -83,12 +83,24 @@ _ALL: tuple[RuleInfo, ...] = (
     ),
     _r("seren.slug-invalid", "error", "the slug is 2+ lowercase letters, digits and single hyphens"),
     _r("seren.slug-long", "warning", "the slug is at most 64 characters"),
+    _r("seren.slug-duplicate", "error", "no two skill folders get the same slug"),
+    _r(
+        "seren.layout",
+        "warning",
+        "the skill folder matches a workspace layout (or workspace.slugs), so it can be pushed",
+    ),
+    _r(
+        "seren.nested-skill",
+        "error",
+        "no SKILL.md inside another skill's folder (it would ship as a file of it)",
+    ),
     _r("seren.file-too-large", "error", "each file is within validate.limits.max_file_bytes"),
     _r("seren.total-too-large", "error", "all files together are within validate.limits.max_total_bytes"),
     _r("seren.too-many-files", "error", "the file count is within validate.limits.max_files"),
     _r("seren.display-name", "warning", "the SKILL.md body has a '# ' heading (Seren's display name)"),
     # files.*: the files that ship.
     _r("files.skill-md-encoding", "error", "SKILL.md is UTF-8 text, not binary"),
+    _r("files.unreadable", "error", "every shipped file can be read"),
     _r("files.not-utf8", "warning", "text files (by extension) are UTF-8"),
     _r("files.empty", "warning", "no shipped file is empty"),
     _r("files.broken-link", "error", "relative links and file references in SKILL.md point to shipped files"),
@@ -108,7 +120,7 @@ _ALL: tuple[RuleInfo, ...] = (
     _r(
         "security.generic-secret",
         "warning",
-        "no high-entropy value assigned to a name like *_KEY, *_TOKEN, *_SECRET, *PASSWORD",
+        "no random-looking value assigned to a credential name (API_KEY, *_TOKEN, *_SECRET, *PASSWORD)",
     ),
 )
 

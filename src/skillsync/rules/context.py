@@ -110,14 +110,20 @@ class SkillContext:
     selected: list[tuple[str, str]]  # (rel, absolute path) from skillsync.selection.select_paths
     files: list[FileInfo] = field(default_factory=list)
     collision: str | None = None  # selection's message when two names collide by case/NFC
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (rel, why) of files not read
 
     @classmethod
     def load(cls, ws: Workspace, skill: Skill, selected: list[tuple[str, str]]) -> SkillContext:
         ctx = cls(ws, skill, selected)
-        append = ctx.files.append
         for rel, path in selected:
-            append(_read(rel, path))
+            ctx._read(rel, path)
         return ctx
+
+    def _read(self, rel: str, path: str) -> None:
+        try:
+            self.files.append(_read(rel, path))
+        except OSError as exc:  # one unreadable file is a finding, not the end of the run
+            self.unreadable.append((rel, exc.strerror or type(exc).__name__))
 
     @classmethod
     def from_manifest(cls, ws: Workspace, manifest: Manifest) -> SkillContext:
@@ -128,7 +134,7 @@ class SkillContext:
         for e in manifest.entries:
             data = contents.get(e.rel)
             if data is None:
-                append(_read(e.rel, e.abspath))
+                ctx._read(e.rel, e.abspath)
             else:
                 append(FileInfo.of(e.rel, e.abspath, e.size, e.mode, _head_of(data)))
         return ctx

@@ -5,7 +5,9 @@ from __future__ import annotations
 import posixpath
 import re
 import stat
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from fnmatch import fnmatchcase
 from urllib.parse import unquote
 
 from skillsync.rules import Finding
@@ -71,27 +73,40 @@ TEXT_EXTENSIONS = frozenset(
         ".jinja",
     )
 )
+# Files that are empty by convention: a package marker, a placeholder that keeps a folder in git.
+EMPTY_BY_DESIGN = frozenset(("__init__.py", ".gitkeep", ".keep", "py.typed"))
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_INLINE_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)\n]*)?\)")
-_REF_DEF = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*<?(\S+?)>?(?:\s.*)?$")
+# Each pattern reads a bounded stretch from each start it tries (link text stops at the next
+# '[', a target at the next '(' or '['), so a line of any content is scanned in linear time.
+_INLINE_LINK = re.compile(r"!?\[[^\[\]\n]*\]\(\s*([^()\[\]\s]+)(?=[\s)])")
+_REF_DEF = re.compile(r"^\s{0,3}\[(?!\^)[^\]\n]+\]:\s*<?(\S+?)>?(?:\s.*)?$")  # [^1]: is a footnote
 _CODE_REF = re.compile(r"`((?:scripts|references|assets)/[^`\s]+)`")
 _BARE_REF = re.compile(r"(?<![\w/.`-])((?:scripts|references|assets)/[\w.\-/]*\w)")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_GLOB_CHARS = frozenset("*?[")
+_BRACES = re.compile(r"\{([^{}]*)\}")
+# File names that documentation uses as stand-ins (`scripts/script_name.py`, `your_config.json`).
+_PLACEHOLDER_STEMS = frozenset(
+    ("script_name", "file_name", "filename", "skill_name", "module_name", "name", "foo", "bar",
+     "baz", "xxx", "example_name", "placeholder", "tbd", "todo", "...")
+)  # fmt: skip
+_PLACEHOLDER_PREFIXES = ("your_", "your-", "some_", "some-")
 
 
-# Each link pattern with a substring every match contains: a line without it skips the regex
-# (most lines of a body hold no link; the regexes, the bare-path one above all, are slow).
-_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("](", _INLINE_LINK),
-    ("]:", _REF_DEF),
-    ("`", _CODE_REF),
-    ("s/", _BARE_REF),
+# Each link pattern with a substring every match contains, and whether it is an explicit link
+# (markdown syntax) or a path mentioned in text, which counts only when it names a file.
+_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str], bool], ...] = (
+    ("](", _INLINE_LINK, True),
+    ("]:", _REF_DEF, True),
+    ("`", _CODE_REF, False),
+    ("s/", _BARE_REF, False),
 )
 
 
-def _links(body: str, first_line: int) -> Iterator[tuple[int, str]]:
-    """(SKILL.md line, target) for every relative link or file reference outside code fences."""
-    kinds = [(needle, rx) for needle, rx in _LINK_PATTERNS if needle in body]
+def _links(body: str, first_line: int) -> Iterator[tuple[int, str, bool]]:
+    """(SKILL.md line, target, explicit) for every relative link or file reference outside code
+    fences; ``explicit`` is False for a path in backticks or prose."""
+    kinds = [(needle, rx, explicit) for needle, rx, explicit in _LINK_PATTERNS if needle in body]
     if not kinds:
         return
     fences = "```" in body or "~~~" in body
@@ -103,18 +118,26 @@ def _links(body: str, first_line: int) -> Iterator[tuple[int, str]]:
         if fenced:
             continue
         seen: set[str] = set()
-        spans: list[tuple[int, int]] = []
-        for needle, rx in kinds:
+        starts: list[int] = []  # spans taken by earlier kinds, sorted by start (they never overlap)
+        ends: list[int] = []
+        for needle, rx, explicit in kinds:
             if needle not in line:
                 continue
+            taken: list[tuple[int, int]] = []
             for m in rx.finditer(line):
-                if any(a <= m.start() < b for a, b in spans):
+                i = bisect_right(starts, m.start()) - 1
+                if i >= 0 and m.start() < ends[i]:
                     continue  # a path inside a link already taken
-                spans.append(m.span())
+                taken.append(m.span())
                 target = m.group(1)
+                if explicit and target.startswith("<") and target.endswith(">"):
+                    target = target[1:-1]  # [a](<path>)
                 if target not in seen:
                     seen.add(target)
-                    yield n, target
+                    yield n, target, explicit
+            if taken:
+                merged = sorted([*zip(starts, ends, strict=True), *taken])
+                starts, ends = [a for a, _ in merged], [b for _, b in merged]
 
 
 def _target(raw: str) -> str | None:
@@ -127,6 +150,39 @@ def _target(raw: str) -> str | None:
     return posixpath.normpath(path)
 
 
+def _placeholder(rel: str) -> bool:
+    """A documentation stand-in, not a path: ``<operation>``, ``{PackageId}``, ``script_name.py``."""
+    if "<" in rel or ">" in rel:
+        return True
+    if "{" in rel or "}" in rel:
+        groups = _BRACES.findall(rel)
+        if not groups or any("," not in g for g in groups) or rel.count("{") != len(groups):
+            return True  # {Name} fills in a value; only {a,b} lists are checked
+    for seg in rel.split("/"):
+        stem = seg.split(".", 1)[0].lower() if not seg.startswith(".") else seg
+        if stem in _PLACEHOLDER_STEMS or stem.startswith(_PLACEHOLDER_PREFIXES):
+            return True
+    return False
+
+
+def _expand(pattern: str) -> list[str]:
+    """``a.{sh,ps1}`` -> ``a.sh``, ``a.ps1`` (every brace list, left to right)."""
+    m = _BRACES.search(pattern)
+    if m is None:
+        return [pattern]
+    head, tail = pattern[: m.start()], pattern[m.end() :]
+    return [x for alt in m.group(1).split(",") for x in _expand(head + alt + tail)]
+
+
+def _pattern_matches(rel: str, shipped: Iterable[str], dirs: set[str]) -> bool:
+    """A glob or brace list matches at least one shipped file (or folder, for a trailing '/')."""
+    for pat in _expand(rel):
+        pat = posixpath.normpath(pat)
+        if pat in dirs or any(fnmatchcase(p, pat) for p in shipped) or any(fnmatchcase(d, pat) for d in dirs):
+            return True
+    return False
+
+
 def check(ctx: SkillContext) -> Iterator[Finding]:
     if ctx.collision:
         yield Finding(
@@ -136,8 +192,16 @@ def check(ctx: SkillContext) -> Iterator[Finding]:
             ctx.collision,
             "rename one; they collide on macOS, Windows and in the registry",
         )
+    for rel, why in ctx.unreadable:
+        yield Finding(
+            "files.unreadable",
+            printable(rel),
+            None,
+            f"cannot read: {why}",
+            "fix its permissions, or exclude it in .skillignore",
+        )
     for f in ctx.files:
-        if f.size == 0:
+        if f.size == 0 and posixpath.basename(f.rel) not in EMPTY_BY_DESIGN:
             yield Finding("files.empty", f.rel, None, "file is empty", "add content or remove the file")
             continue
         if f.rel == SKILL_FILE:
@@ -157,6 +221,8 @@ def check(ctx: SkillContext) -> Iterator[Finding]:
                 "text file is not valid UTF-8",
                 "re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
             )
+        if f.size == 0:
+            continue
         shebang = f.data.startswith(b"#!")
         executable = bool(f.mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
         if shebang and not executable:
@@ -201,11 +267,23 @@ def _body(ctx: SkillContext) -> Iterator[Finding]:
         while d:
             d = posixpath.dirname(d)
             dirs.add(d)
-    for line, raw in _links(body, md.body_line):
+    for line, raw, explicit in _links(body, md.body_line):
         rel = _target(raw)
-        if rel is None or rel == "." or rel in shipped or rel in dirs:
+        if rel is None or rel == "." or rel in shipped or rel in dirs or _placeholder(rel):
             continue
+        if not explicit and "." not in posixpath.basename(rel) and not raw.endswith("/"):
+            continue  # `assets/vault` in a sentence names a thing, not a file
         shown = printable(raw)
+        if "{" in rel or _GLOB_CHARS.intersection(rel):
+            if not _pattern_matches(rel, shipped, dirs):
+                yield Finding(
+                    "files.broken-link",
+                    SKILL_FILE,
+                    line,
+                    f"pattern '{shown}' matches no shipped file",
+                    "fix the pattern, or add a file it matches",
+                )
+            continue
         if rel == ".." or rel.startswith("../"):
             yield Finding(
                 "files.broken-link",

@@ -1,74 +1,115 @@
 """security.*: secrets in shipped files. Messages name the kind and the place, never the secret.
 
-Patterns run on bytes (no decoding), compiled once. A finding is allow-listed by config
-(``validate.allow``) or by a ``skillsync: allow <rule>`` comment on the same line (the engine).
+Every scan is linear in the file size whatever the content: each pattern starts with a literal
+(a known prefix such as ``AKIA`` or ``ghp_``, or a credential word such as ``token``), which the
+regex engine finds with its prefix search, and reads a bounded window around each hit. No pattern
+starts with an unbounded character class (retried at every position of every identifier, that is
+quadratic in the length of a run). A finding is allow-listed by config (``validate.allow``) or by a
+``skillsync: allow <rule>`` comment on the same line (the engine).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 
 from skillsync.rules import Finding
 from skillsync.rules.context import SkillContext
 
-# (rule id, what it is, bytes every match contains, pattern). Each pattern starts with a literal,
-# so the regex engine's own prefix search finds candidates (about twice as fast as a `bytes in`
-# test of the same literal). Before that, the required single bytes are looked up with memchr
-# speed (~20x faster again): most files lack one of them, and the pattern is skipped.
-_PATTERNS: tuple[tuple[str, str, frozenset[bytes], re.Pattern[bytes]], ...] = (
-    ("security.seren-key", "Seren API key", frozenset((b"_",)), re.compile(rb"seren_[A-Za-z0-9_\-]{16,}")),
+# (rule id, what it is, literals one of which every match contains, pattern, length of its fixed
+# prefix). Each pattern starts with a literal, found by the regex engine's prefix search (faster
+# than a ``bytes in`` test of the same literal); the literals gate only ``mask``.
+_PATTERNS: tuple[tuple[str, str, tuple[bytes, ...], re.Pattern[bytes], int], ...] = (
+    ("security.seren-key", "Seren API key", (b"seren_",), re.compile(rb"seren_[A-Za-z0-9_\-]{16,}"), 6),
     (
         "security.aws-key",
         "AWS access key id",
-        frozenset((b"K", b"I")),
-        re.compile(rb"AKIA[0-9A-Z]{16}(?![A-Z0-9])"),
-    ),
-    (
-        "security.aws-key",
-        "AWS access key id",
-        frozenset((b"S", b"I")),
-        re.compile(rb"ASIA[0-9A-Z]{16}(?![A-Z0-9])"),
+        (b"AKIA", b"ASIA"),
+        re.compile(rb"A[KS]IA[0-9A-Z]{16}(?![A-Z0-9])"),
+        4,
     ),
     (
         "security.private-key",
         "private key block",
-        frozenset((b"-", b"B")),
-        re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+        (b"PRIVATE KEY",),
+        re.compile(rb"-----BEGIN (?:[A-Z0-9]+ ){0,8}PRIVATE KEY(?: BLOCK)?-----"),
+        0,
     ),
-    ("security.github-token", "GitHub token", frozenset((b"_",)), re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}")),
+    ("security.github-token", "GitHub token", (), re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}"), 4),
     (
         "security.github-token",
         "GitHub token",
-        frozenset((b"_",)),
+        (b"github_pat_",),
         re.compile(rb"github_pat_[A-Za-z0-9_]{22,}"),
+        11,
     ),
-    (
-        "security.slack-token",
-        "Slack token",
-        frozenset((b"-",)),
-        re.compile(rb"xox[abposr]-[A-Za-z0-9-]{10,}"),
-    ),
+    ("security.slack-token", "Slack token", (b"xox",), re.compile(rb"xox[abposr]-[A-Za-z0-9-]{10,}"), 5),
     (
         "security.slack-token",
         "Slack webhook URL",
-        frozenset((b"/",)),
+        (b"hooks.slack.com/services/",),
         re.compile(rb"hooks\.slack\.com/services/T[A-Za-z0-9_/]+"),
+        25,
     ),
 )
-# NAME = value, NAME: value, "NAME": "value" with NAME ending in KEY/TOKEN/SECRET/PASSWORD.
-_GENERIC = re.compile(
-    rb"(?i)([A-Za-z0-9_.\-]*(?:key|token|secret|passwd|password))[\"']?[ \t]*(?::|=|:=)[ \t]*"
-    rb"[\"']?([A-Za-z0-9+/_\-.=~]{16,})"
+# The generic check: a credential word, then (optionally a closing quote) an assignment, then a
+# value. It runs on the lower-cased bytes, so the literal alternation is its prefix; the name
+# before the word and the value after it are read from bounded windows.
+_CRED_WORDS = tuple(
+    re.compile(word + rb"[\"']?[ \t]{0,16}(?::=|:|=)[ \t]{0,16}[\"']?")
+    for word in (rb"key", rb"token", rb"secret", rb"pass(?:w(?:or)?d|phrase)")
 )
-# Every byte any gate needs, plus the assignment characters the generic pattern needs.
-_GATE_BYTES = tuple(sorted({b for _, _, needs, _ in _PATTERNS for b in needs} | {b"=", b":"}))
+_VALUE = re.compile(rb"[A-Za-z0-9+/_\-.=~]{16,512}")
+_NAME_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+_NAME_MAX = 64
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_CHUNKS = re.compile(rb"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_SPLIT = re.compile(rb"[-_.]")
+_PARTS = re.compile(rb"[-_/.]")
+# Last words of a name that hold a credential on their own.
+_CRED_LAST = frozenset(
+    ("token", "secret", "password", "passwd", "passphrase", "apikey", "secretkey", "accesskey", "privatekey")
+)
+# A name ending in "key" holds a credential when a word before it says so ...
+_KEY_QUALIFIERS = frozenset(
+    (
+        "api", "secret", "access", "private", "auth", "client", "signing", "encryption", "master",
+        "license", "licence", "service", "app", "subscription", "account", "consumer", "admin",
+        "session", "shared", "webhook", "hmac", "jwt", "ssh", "gpg", "pgp", "aes", "rsa", "bearer",
+        "write", "read", "deploy", "root", "cloud",
+    )
+)  # fmt: skip
+# ... or it is an environment-style UPPER_SNAKE name not qualified by one of these.
+_KEY_NOT_SECRET = frozenset(
+    (
+        "public", "primary", "foreign", "sort", "partition", "cache", "hash", "folder", "connector",
+        "slot", "bucket", "resource", "connection", "catalog", "row", "index", "lookup", "object",
+        "map", "dict", "group", "entity", "item", "record", "unique", "composite", "idempotency",
+        "routing", "message", "event", "job", "task", "queue", "storage", "file", "path", "config",
+        "setting", "translation", "i18n", "locale", "label", "field", "column", "table", "hot",
+        "short", "sub", "parent", "child", "range", "shard", "dedup", "release", "process",
+    )
+)  # fmt: skip
+_TOKEN_NOT_SECRET = frozenset(("page", "next", "continuation", "cursor", "sync", "max", "csrf", "xsrf"))
+_PLACEHOLDER_WORDS = (
+    b"example", b"xxx", b"your-", b"your_", b"yourkey", b"yourtoken", b"changeme", b"placeholder",
+    b"dummy", b"redacted", b"****", b"<", b"...", b"fake", b"sample", b"replace",
+)  # fmt: skip
+_ASCENDING = b"0123456789abcdefghijklmnopqrstuvwxyz"
+_PLACEHOLDER_RX = re.compile(
+    b"|".join(re.escape(w) for w in _PLACEHOLDER_WORDS)
+    + b"|"
+    + b"|".join(_ASCENDING[i : i + 6] for i in range(len(_ASCENDING) - 5))
+)
 _UPPER_DIGITS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_NAME_WORDS = (b"key", b"token", b"secret", b"passw")
-_PLACEHOLDERS = (b"example", b"xxxx", b"your", b"changeme", b"placeholder", b"dummy", b"redacted", b"****")
+_GENERIC_RULE = "security.generic-secret"
 MIN_ENTROPY = 3.5  # bits per character; random base64/hex keys are well above, words below
+MIN_HEX_ENTROPY = 3.0  # hex has 16 symbols: at most 4 bits per character
+MIN_SEGMENT = 16  # a random part at least this long, between separators
+MAX_MEAN_CHUNK = 3.5  # random text switches case/letter/digit every ~2 characters; words every 4+
 
 
 def entropy(value: bytes) -> float:
@@ -77,65 +118,123 @@ def entropy(value: bytes) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
-def _line_of(data: bytes, pos: int) -> int:
-    return data.count(b"\n", 0, pos) + 1
-
-
 def _seren_like(value: bytes) -> bool:
     tail = value[6:]
     return any(c in b"0123456789" for c in tail) and entropy(tail) >= 3.0
 
 
-def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
-    """(rule id, kind, byte offset) of each likely secret in ``data``."""
-    present = {b for b in _GATE_BYTES if b in data}  # one memchr-speed lookup per byte
-    if not present:
-        return
-    for rule, kind, needs, rx in _PATTERNS:
-        if not needs <= present:
+def _all_one(part: bytes) -> bool:
+    """All one character, after a leading letter as in Slack's documented ``T00``/``B00``."""
+    body = part[1:] if len(part) > 2 and part[:1].isalpha() else part
+    return len(body) >= 2 and body.count(body[:1]) == len(body)
+
+
+def placeholder(token: bytes) -> bool:
+    """``token`` is a documentation stand-in: it holds a word such as ``example`` or ``xxx``, a
+    run of counting (123456, abcdef), or a part (between ``-``, ``_``, ``/``, ``.``) that is all
+    one character."""
+    low = token.lower()
+    if _PLACEHOLDER_RX.search(low):
+        return True
+    return any(_all_one(p) for p in _PARTS.split(low) if len(p) >= 3)
+
+
+def _random_looking(value: bytes) -> bool:
+    """A part of 16+ characters that switches between upper, lower and digits like random text
+    does: not a UUID (parts of 8-12), an identifier (``GetNewestEmail_1``), a path or prose."""
+    for part in _SPLIT.split(value):
+        if len(part) < MIN_SEGMENT or part.isalpha() or part.isdigit():
             continue
+        chunks = _CHUNKS.findall(part)
+        if not chunks or len(part) / len(chunks) > MAX_MEAN_CHUNK:
+            continue
+        hex_only = not part.strip(b"0123456789abcdef") or not part.strip(b"0123456789ABCDEF")
+        if entropy(part) >= (MIN_HEX_ENTROPY if hex_only else MIN_ENTROPY):
+            return True
+    return False
+
+
+def credential_name(name: str) -> bool:
+    """``name`` (an identifier ending in key/token/secret/password...) names a credential."""
+    words = [w.lower() for w in _WORDS.findall(name)]
+    if not words:
+        return False
+    last, before = words[-1], words[:-1]
+    if last in _CRED_LAST:
+        return last != "token" or not (set(before) & _TOKEN_NOT_SECRET)
+    if last != "key":
+        return False
+    if set(before) & _KEY_QUALIFIERS:
+        return True
+    upper_snake = name.isupper() and "_" in name
+    return upper_snake and not (set(before) & _KEY_NOT_SECRET)
+
+
+def _generic(data: bytes) -> Iterator[tuple[str, str, int]]:
+    low = data.lower()
+    for word in _CRED_WORDS:
+        pos = 0
+        search = word.search
+        while True:
+            m = search(low, pos)
+            if m is None:
+                break
+            pos = m.end()
+            v = _VALUE.match(data, pos)
+            if v is None:
+                continue
+            pos = v.end()  # a hit inside this value (key=key=key...) is not a new assignment
+            start = m.start()
+            head = data[max(0, start - _NAME_MAX) : start]
+            end = start + len(m.group(0).rstrip(b"\"' \t:="))
+            name = (head[len(head.rstrip(_NAME_CHARS)) :] + data[start:end]).decode("ascii")
+            value = v.group(0)
+            if credential_name(name) and not placeholder(value) and _random_looking(value):
+                yield _GENERIC_RULE, f"high-entropy value assigned to {name}", v.start()
+
+
+def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
+    """(rule id, kind, byte offset) of each likely secret in ``data``, in linear time."""
+    for rule, kind, _, rx, prefix in _PATTERNS:
         for m in rx.finditer(data):
             if rule == "security.aws-key" and m.start() and data[m.start() - 1] in _UPPER_DIGITS:
                 continue  # inside a longer token
             if rule == "security.seren-key" and not _seren_like(m.group(0)):
                 continue
+            if prefix and placeholder(m.group(0)[prefix:]):
+                continue
             yield rule, kind, m.start()
-    if b"=" not in present and b":" not in present:
-        return  # no assignment anywhere
-    low = data.lower()
-    if not any(w in low for w in _NAME_WORDS):
-        return
-    for m in _GENERIC.finditer(data):
-        value = m.group(2)
-        low = value.lower()
-        if any(p in low for p in _PLACEHOLDERS) or entropy(value) < MIN_ENTROPY:
-            continue
-        if not any(c in b"0123456789" for c in value):
-            continue  # identifiers and prose, not keys
-        name = m.group(1).decode("ascii", "replace")
-        yield "security.generic-secret", f"high-entropy value assigned to {name}", m.start(2)
+    if b"=" in data or b":" in data:
+        yield from _generic(data)
 
 
 def mask(text: str) -> str:
     """``text`` with every known-kind secret replaced: finding messages echo names and link targets."""
     data = text.encode("utf-8", "surrogateescape")
-    if not any(b in data for b in _GATE_BYTES):
-        return text
-    for _, _, _, rx in _PATTERNS:
-        data = rx.sub(b"[REDACTED]", data)
+    for _, _, gates, rx, _ in _PATTERNS:
+        if not gates or any(g in data for g in gates):
+            data = rx.sub(b"[REDACTED]", data)
     return data.decode("utf-8", "surrogateescape")
+
+
+def line_starts(data: bytes) -> list[int]:
+    """Offsets where each line of ``data`` starts (one pass; lines of many findings by bisect)."""
+    return [0, *(m.end() for m in re.finditer(b"\n", data))]
 
 
 def check(ctx: SkillContext) -> Iterator[Finding]:
     for f in ctx.files:
         if f.binary or not f.data:
             continue
-        specific: set[int] = set()
-        for rule, kind, pos in scan(f.data):
-            line = _line_of(f.data, pos)
-            if rule == "security.generic-secret" and line in specific:
+        hits = sorted(scan(f.data), key=lambda h: h[2])
+        if not hits:
+            continue
+        starts = line_starts(f.data)
+        lines = [bisect_right(starts, pos) for _, _, pos in hits]
+        specific = {n for (rule, _, _), n in zip(hits, lines, strict=True) if rule != _GENERIC_RULE}
+        for (rule, kind, _), line in zip(hits, lines, strict=True):
+            if rule == _GENERIC_RULE and line in specific:
                 continue  # already reported as a known kind
-            specific.add(line)
             yield Finding(
                 rule,
                 f.rel,
