@@ -345,6 +345,44 @@ _SHELL_DECODE = (
 _DECODED_NAME = _lazy(rb"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}" + _DECODERS)
 
 
+# The literal every match of a _DECODERS alternative holds, and the words a call branch starts with.
+_DECODER_CALLS = (
+    b"base64.",
+    b"bytes.fromhex",
+    b"binascii.",
+    b"codecs.decode",
+    b"zlib.decompress",
+    b"marshal.loads",
+    b"atob",
+    b"Buffer.from",
+)
+_CALL_ANCHORS = (b"exec", b"eval", b"Function", b"compile")
+
+
+def _anchored(
+    rx: _Lazy, d: bytes, anchors: list[bytes], ci: tuple[bytes, ...] = ()
+) -> Iterator[re.Match[bytes]]:
+    """``rx.finditer(d)``, given that every match starts at one of ``anchors`` (or, matched on the
+    lowercased bytes, ``ci``): the pattern is tried only where an anchor is (C-speed ``find``),
+    not at every byte, with finditer's rule that the next match starts at or after the last end."""
+    starts: list[int] = []
+    low = d.lower() if ci else b""
+    for hay, words in ((d, anchors), (low, ci)):
+        for a in words:
+            p = hay.find(a)
+            while p >= 0:
+                starts.append(p)
+                p = hay.find(a, p + 1)
+    end = 0
+    for p in sorted(set(starts)):
+        if p < end:
+            continue
+        m = rx.match(d, p)
+        if m is not None:
+            end = m.end()
+            yield m
+
+
 # ("...") or (<blob>): a placeholder in prose, no blob to run
 _PLACEHOLDER = _lazy(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\s*\)")
 
@@ -357,8 +395,20 @@ def _decode_exec(f: FileInfo) -> Iterator[Finding]:
     ):
         return
     lines = _Lines(d)
-    hits = [m.start() for m in _DECODE_EXEC.finditer(d) if not _PLACEHOLDER.match(d, m.end())]
-    if code and (b"exec" in d or b"eval" in d):
+    # Exact narrowing: a match of a branch holds that branch's literals (a decoder call, or the
+    # shell tool), so a file without them skips it; the rest runs from its anchors only.
+    decoder = any(w in d for w in _DECODER_CALLS)
+    anchors = [a for a in (_CALL_ANCHORS if decoder else ()) if a in d]
+    if b"base64" in d and b"sh" in d:
+        anchors.append(b"base64")
+    if b"xxd" in d:
+        anchors.append(b"xxd")
+    hits = [
+        m.start()
+        for m in _anchored(_DECODE_EXEC, d, anchors, ci=(b"powershell",))
+        if not _PLACEHOLDER.match(d, m.end())
+    ]
+    if code and decoder and (b"exec" in d or b"eval" in d):
         names = {m.group(1) for m in _DECODED_NAME.finditer(d)}
         for name in sorted(names)[:MAX_PER_FILE]:
             call = re.compile(rb"\b(?:exec|eval)\s*\(\s*" + re.escape(name) + rb"\b")
