@@ -253,10 +253,10 @@ _FETCH_EXEC: tuple[tuple[tuple[bytes, ...], _Lazy], ...] = (
     ),
     ((b"iex",), _lazy(rb"iex\s*\(?\s*\(?\s*(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b")),
     ((b"<(",), _lazy(rb"<\(\s*(?:curl|wget)\b")),
-    ((b"$(", b"sh -c"), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
-    ((b"exec", b"requests.get("), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
+    ((b"sh -c", b"$("), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
+    ((b"requests.get(", b"exec"), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
     ((b"urlopen(",), _lazy(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
-    ((b"await", b"fetch("), _lazy(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\(")),
+    ((b"fetch(", b"await"), _lazy(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\(")),
 )
 _ADDRESS = _lazy(rb"://|\$|\w\.[A-Za-z]{2,}")
 _PS_FETCHERS = (b"iwr", b"irm", b"Invoke-WebRequest", b"Invoke-RestMethod")
@@ -296,8 +296,9 @@ def _download_exec(f: FileInfo) -> Iterator[Finding]:
                     hits.append(at)
                     if len(hits) >= 2 * MAX_PER_FILE:
                         break
+    paren = b"(" in d  # one memchr pass: most rows need a "(", many data files have none
     for needs, rx in _FETCH_EXEC:
-        if all(n in d for n in needs):
+        if (paren or not any(b"(" in n for n in needs)) and all(n in d for n in needs):
             hits.extend(m.start() for m in itertools.islice(rx.finditer(d), MAX_PER_FILE))
     lines = _Lines(d)
     for pos in sorted(set(hits))[:MAX_PER_FILE]:
@@ -340,6 +341,13 @@ _SHELL_DECODE = (
     b"xxd -p",
     b"owershell",
     b"OWERSHELL",
+)
+# _SHELL_DECODE, grouped under the word each holds (a file without "base64" skips three tests)
+_SHELL_DECODE_GATES = (
+    (b"base64", _SHELL_DECODE[:3]),
+    (b"xxd", _SHELL_DECODE[3:5]),
+    (b"owershell", _SHELL_DECODE[5:6]),
+    (b"OWERSHELL", _SHELL_DECODE[6:7]),
 )
 # Two steps: `x = base64.b64decode(...)` then `exec(x)` in the same file.
 _DECODED_NAME = _lazy(rb"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}" + _DECODERS)
@@ -389,10 +397,9 @@ _PLACEHOLDER = _lazy(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\
 
 def _decode_exec(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    code = any(w in d for w in _DECODER_WORDS) and (b"exec" in d or b"eval" in d or b"Function" in d)
-    if not code and not (
-        (b"base64" in d or b"xxd" in d or b"ower" in d) and any(w in d for w in _SHELL_DECODE)
-    ):
+    # the commoner words first: most files stop after three `in` tests, not fifteen
+    code = (b"exec" in d or b"eval" in d or b"Function" in d) and any(w in d for w in _DECODER_WORDS)
+    if not code and not any(g in d and any(w in d for w in ws) for g, ws in _SHELL_DECODE_GATES):
         return
     lines = _Lines(d)
     # Exact narrowing: a match of a branch holds that branch's literals (a decoder call, or the
