@@ -102,6 +102,7 @@ def _is_doc(f: FileInfo) -> bool:
 _INVISIBLE = _lazy(
     rb"\xe2\x80[\x8b\x8c\x8d\xaa-\xae]|\xe2\x81[\xa0-\xa4\xa6-\xa9]|\xef\xbb\xbf|\xf3\xa0[\x80\x81][\x80-\xbf]"
 )
+_ASCII = bytes(range(128))
 _TAG_RUN = _lazy(rb"(?:\xf3\xa0[\x80\x81][\x80-\xbf])+")
 _TAG_FLAG = b"\xf0\x9f\x8f\xb4"  # U+1F3F4 waving black flag: tag characters spell subdivision flags
 _NAMES = {
@@ -130,6 +131,10 @@ def _ascii_letter(b: int) -> bool:
 def _invisible(f: FileInfo) -> Iterator[Finding]:
     d = f.data
     if d.isascii():  # one fast pass: every character looked for is outside ASCII
+        return
+    # Every byte of a match is non-ASCII, so a match of d is also one of d without its ASCII
+    # bytes: that short copy (one C pass) tells whether the file needs the scan at all.
+    if _INVISIBLE.search(d.translate(None, _ASCII)) is None:
         return
     lines, n, pos = _Lines(d), 0, 0
     search = _INVISIBLE.search
