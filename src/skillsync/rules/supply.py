@@ -172,8 +172,8 @@ def _invisible(f: FileInfo) -> Iterator[Finding]:
 # --- instruction override aimed at the model (SKILL.md and documents) ------------------------------
 # (anchor, pattern that starts with it) over the lowercased text: the engine's literal-prefix search
 # finds candidates at memchr speed, and a document without an anchor costs one `in` per anchor.
-_OVERRIDE: tuple[tuple[bytes, _Lazy], ...] = tuple(  # noqa: RUF005 - one table, two kinds of rows
-    (anchor, _lazy(anchor + rest))
+_OVERRIDE: tuple[tuple[bytes, _Lazy, tuple[bytes, ...]], ...] = tuple(  # noqa: RUF005 - two kinds of rows
+    (anchor, _lazy(anchor + rest), ())
     for anchors, rest in (
         (
             (b"ignore", b"disregard", b"forget", b"override", b"bypass"),
@@ -189,13 +189,23 @@ _OVERRIDE: tuple[tuple[bytes, _Lazy], ...] = tuple(  # noqa: RUF005 - one table,
     )
     for anchor in anchors
 ) + (
-    # gated on a rarer tail; the pattern (its own literal-free start) runs only where the tail is
+    # gated on a rarer tail; the pattern (no literal prefix for the engine to search for) is tried
+    # only where one of its first words is (``_anchored``), not at every byte
     (
         b"from the user",
         _lazy(rb"(?:hide|conceal)\s+(?:this|it|these\s+\w{1,20}|the\s+\w{1,20})\s+from\s+the\s+user\b"),
+        (b"hide", b"conceal"),
     ),
-    (b" mode", _lazy(rb"(?:developer|jailbreak|god)\s+mode\s+(?:is\s+)?(?:enabled|activated|on)\b")),
-    (b"system prompt", _lazy(rb"(?:reveal|print|output|repeat|leak)\s+(?:your|the)\s+system\s+prompt\b")),
+    (
+        b" mode",
+        _lazy(rb"(?:developer|jailbreak|god)\s+mode\s+(?:is\s+)?(?:enabled|activated|on)\b"),
+        (b"developer", b"jailbreak", b"god"),
+    ),
+    (
+        b"system prompt",
+        _lazy(rb"(?:reveal|print|output|repeat|leak)\s+(?:your|the)\s+system\s+prompt\b"),
+        (b"reveal", b"print", b"output", b"repeat", b"leak"),
+    ),
 )
 
 
@@ -218,9 +228,9 @@ def _override(f: FileInfo) -> Iterator[Finding]:
     d = f.data
     low = d.lower()
     hits: list[re.Match[bytes]] = []
-    for anchor, rx in _OVERRIDE:
+    for anchor, rx, starts in _OVERRIDE:
         if anchor in low:
-            for m in rx.finditer(low):
+            for m in _anchored(rx, low, list(starts)) if starts else rx.finditer(low):
                 if (m.start() == 0 or not low[m.start() - 1 : m.start()].isalnum()) and not _quoted(
                     d, m.start()
                 ):
