@@ -87,6 +87,21 @@ class _Lines:
         return self.line
 
 
+class _Has(dict[bytes, bool]):
+    """``literal in data``, each literal tested once per file however many rules ask."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data = data
+
+    def __missing__(self, key: bytes) -> bool:
+        self[key] = found = key in self.data
+        return found
+
+    def any(self, keys: tuple[bytes, ...]) -> bool:
+        return any(self[k] for k in keys)
+
+
 def _is_script(f: FileInfo) -> bool:
     return posixpath.splitext(f.rel)[1].lower() in SCRIPT_EXTENSIONS or f.data.startswith(b"#!")
 
@@ -258,8 +273,11 @@ _SHELLS = (
 # the same command (at most 400 bytes, C-speed searches) for the curl or wget that feeds it.
 _PIPE_SHELL = _lazy(rb"\|[ \t]*" + _SHELLS)
 _PIPE_IEX = _lazy(rb"\|[ \t]*(?:iex|Invoke-Expression)\b")
-# (literals that must all be present, pattern): rare literals gate each pattern.
-_FETCH_EXEC: tuple[tuple[tuple[bytes, ...], _Lazy], ...] = (
+# (what must all be present, pattern): rare literals gate each pattern. A tuple is any one of its
+# literals; literals a match must hold (curl or wget, exec or eval) come first where other rules
+# test them too (``_Has`` remembers), so most files skip a row without a pass of their own.
+_FETCHER = (b"curl", b"wget")
+_FETCH_EXEC: tuple[tuple[tuple[bytes | tuple[bytes, ...], ...], _Lazy], ...] = (
     (
         (b"DownloadString",),
         _lazy(
@@ -267,11 +285,14 @@ _FETCH_EXEC: tuple[tuple[tuple[bytes, ...], _Lazy], ...] = (
         ),
     ),
     ((b"iex",), _lazy(rb"iex\s*\(?\s*\(?\s*(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b")),
-    ((b"<(",), _lazy(rb"<\(\s*(?:curl|wget)\b")),
-    ((b"sh -c", b"$("), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
-    ((b"requests.get(", b"exec"), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
-    ((b"urlopen(",), _lazy(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
-    ((b"fetch(", b"await"), _lazy(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\(")),
+    ((b"<(", _FETCHER), _lazy(rb"<\(\s*(?:curl|wget)\b")),
+    ((b"sh -c", b"$(", _FETCHER), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
+    ((b"exec", b"requests.get("), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
+    (((b"exec", b"eval"), b"urlopen("), _lazy(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
+    (
+        ((b"eval", b"Function"), b"fetch(", b"await"),
+        _lazy(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\("),
+    ),
 )
 _ADDRESS = _lazy(rb"://|\$|\w\.[A-Za-z]{2,}")
 _PS_FETCHERS = (b"iwr", b"irm", b"Invoke-WebRequest", b"Invoke-RestMethod")
@@ -293,27 +314,27 @@ def _fed_by(d: bytes, pipe: int, tools: tuple[bytes, ...]) -> int | None:
     return pipe - len(before) + best
 
 
-def _download_exec(f: FileInfo) -> Iterator[Finding]:
+def _download_exec(f: FileInfo, has: _Has | None = None) -> Iterator[Finding]:
     d = f.data
+    has = has if has is not None else _Has(d)
     hits: list[int] = []
     if b"|" in d:
-        if b"curl" in d or b"wget" in d:
+        if has.any(_FETCHER):
             for m in _PIPE_SHELL.finditer(d):
                 at = _fed_by(d, m.start(), (b"curl", b"wget"))
                 if at is not None:
                     hits.append(at)
                     if len(hits) >= MAX_PER_FILE:
                         break
-        if b"iex" in d or b"Invoke-Expression" in d:
+        if has[b"iex"] or b"Invoke-Expression" in d:
             for m in _PIPE_IEX.finditer(d):
                 at = _fed_by(d, m.start(), _PS_FETCHERS)
                 if at is not None:
                     hits.append(at)
                     if len(hits) >= 2 * MAX_PER_FILE:
                         break
-    paren = b"(" in d  # one memchr pass: most rows need a "(", many data files have none
     for needs, rx in _FETCH_EXEC:
-        if (paren or not any(b"(" in n for n in needs)) and all(n in d for n in needs):
+        if all(has[n] if isinstance(n, bytes) else has.any(n) for n in needs):
             hits.extend(m.start() for m in itertools.islice(rx.finditer(d), MAX_PER_FILE))
     lines = _Lines(d)
     for pos in sorted(set(hits))[:MAX_PER_FILE]:
@@ -380,6 +401,7 @@ _DECODER_CALLS = (
     b"Buffer.from",
 )
 _CALL_ANCHORS = (b"exec", b"eval", b"Function", b"compile")
+_CODE_RUNNERS = _CALL_ANCHORS[:3]
 
 
 def _anchored(
@@ -410,27 +432,28 @@ def _anchored(
 _PLACEHOLDER = _lazy(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\s*\)")
 
 
-def _decode_exec(f: FileInfo) -> Iterator[Finding]:
+def _decode_exec(f: FileInfo, has: _Has | None = None) -> Iterator[Finding]:
     d = f.data
+    has = has if has is not None else _Has(d)
     # the commoner words first: most files stop after three `in` tests, not fifteen
-    code = (b"exec" in d or b"eval" in d or b"Function" in d) and any(w in d for w in _DECODER_WORDS)
-    if not code and not any(g in d and any(w in d for w in ws) for g, ws in _SHELL_DECODE_GATES):
+    code = has.any(_CODE_RUNNERS) and any(w in d for w in _DECODER_WORDS)
+    if not code and not any(has[g] and any(w in d for w in ws) for g, ws in _SHELL_DECODE_GATES):
         return
     lines = _Lines(d)
     # Exact narrowing: a match of a branch holds that branch's literals (a decoder call, or the
     # shell tool), so a file without them skips it; the rest runs from its anchors only.
     decoder = any(w in d for w in _DECODER_CALLS)
-    anchors = [a for a in (_CALL_ANCHORS if decoder else ()) if a in d]
-    if b"base64" in d and b"sh" in d:
+    anchors = [a for a in (_CALL_ANCHORS if decoder else ()) if has[a]]
+    if has[b"base64"] and b"sh" in d:
         anchors.append(b"base64")
-    if b"xxd" in d:
+    if has[b"xxd"]:
         anchors.append(b"xxd")
     hits = [
         m.start()
         for m in _anchored(_DECODE_EXEC, d, anchors, ci=(b"powershell",))
         if not _PLACEHOLDER.match(d, m.end())
     ]
-    if code and decoder and (b"exec" in d or b"eval" in d):
+    if code and decoder and (has[b"exec"] or has[b"eval"]):
         names = {m.group(1) for m in _DECODED_NAME.finditer(d)}
         for name in sorted(names)[:MAX_PER_FILE]:
             call = re.compile(rb"\b(?:exec|eval)\s*\(\s*" + re.escape(name) + rb"\b")
@@ -766,8 +789,9 @@ def check(ctx: SkillContext) -> Iterator[Finding]:
                 yield from found
                 continue
         yield from _invisible(f)
-        yield from _download_exec(f)
-        yield from _decode_exec(f)
+        has = _Has(f.data)
+        yield from _download_exec(f, has)
+        yield from _decode_exec(f, has)
         if _is_doc(f):
             yield from _override(f)
         if _is_script(f):
