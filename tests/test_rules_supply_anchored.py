@@ -1,0 +1,50 @@
+"""The supply scans' shortcuts find exactly what a plain scan finds (issue 16, speed).
+
+``_anchored`` tries a pattern only where one of its first words is; the invisible-Unicode scan
+first looks at the file without its ASCII bytes. Random text built from the words the patterns
+look for (and near misses) must give the same matches as ``finditer`` over every byte.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillsync.rules import supply as sup
+
+WORDS = [
+    b"exec", b"eval", b"Function", b"compile", b"(", b")", b" ", b"\n", b"\t", b"x = ", b"base64",
+    b"base64.b64decode", b" -d ", b"| ", b"sh", b"bash", b"xxd -r -p", b"PowerShell", b"pOwErShElL",
+    b" -enc ", b"QUFBQUFBQUFBQUFBQUFB", b"atob", b"Buffer.from", b"zlib.decompress", b"(\"...\")",
+    b"developer", b"god", b"mode ", b"enabled", b"hide", b"it", b"from the user", b"reveal your",
+    b"system prompt", b"\xe2\x80\x8b", b"\xe2\x80\x94", b"\xef\xbb\xbf", b"\xf3\xa0\x80\x81", b"\xc3",
+]  # fmt: skip
+TEXT = st.lists(st.sampled_from(WORDS), max_size=40).map(b"".join)
+
+
+def _spans(it: object) -> list[tuple[int, int]]:
+    return [m.span() for m in it]  # type: ignore[attr-defined]
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_anchored_decode_scan_is_finditer(d: bytes) -> None:
+    anchors = [*sup._CALL_ANCHORS, b"base64", b"xxd"]
+    got = _spans(sup._anchored(sup._DECODE_EXEC, d, anchors, ci=(b"powershell",)))
+    assert got == _spans(sup._DECODE_EXEC.finditer(d))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_anchored_override_rows_are_finditer(d: bytes) -> None:
+    low = d.lower()
+    for _, rx, starts in sup._OVERRIDE:
+        if starts:
+            assert _spans(sup._anchored(rx, low, list(starts))) == _spans(rx.finditer(low))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_non_ascii_gate_never_hides_a_candidate(d: bytes) -> None:
+    if sup._INVISIBLE.search(d) is not None:
+        assert sup._INVISIBLE.search(d.translate(None, sup._ASCII)) is not None
