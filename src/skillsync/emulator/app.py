@@ -19,10 +19,10 @@ from skillsync.emulator import routes_orgs, routes_publishers, routes_skills
 from skillsync.emulator.contract import openapi_text
 from skillsync.emulator.db import Store
 from skillsync.emulator.deps import Ctx, auth, json_body
+from skillsync.emulator.embedded import open_store
 from skillsync.emulator.errors import ApiError
 from skillsync.emulator.faults import Fault, FaultMiddleware
 from skillsync.emulator.limits import resolve_limits
-from skillsync.emulator.seed import apply_seed, ensure_personal_orgs, ensure_token_user, load_seed
 
 
 def _error(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -63,15 +63,11 @@ def create_app(
     Each token in ``tokens`` (and in the seed) is a user with a personal organization.
     ``app.state.faults`` is the live fault list; ``limits`` overrides DEFAULT_LIMITS.
     """
-    store = Store(db_path)
-    seed_doc = load_seed(seed) if seed is not None else None
-    with store.write() as conn:
-        if seed_doc is not None:
-            apply_seed(conn, seed_doc)
-        for token in tokens:
-            ensure_token_user(conn, token)
-        ensure_personal_orgs(conn)
+    return build_app(open_store(db_path, tokens=tokens, seed=seed), faults=faults, limits=limits)
 
+
+def build_app(store: Store, *, faults: Sequence[Fault] = (), limits: dict[str, int] | None = None) -> FastAPI:
+    """The ASGI app over an open ``store`` (see ``create_app``)."""
     app = FastAPI(
         title="skillsync local registry",
         openapi_url=None,
