@@ -225,8 +225,10 @@ def update_state(ws: Workspace, mutate: Any, *, wait: bool = False) -> bool:
     try:
         with state_lock(ws, wait=wait):
             state = SyncState.load(ws)
+            before = state.to_json()
             mutate(state)
-            state.save()
+            if state.to_json() != before or not state.path.exists():  # nothing learned: no write, no fsync
+                state.save()
     except LocalError:
         return False
     return True
