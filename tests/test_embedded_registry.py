@@ -82,7 +82,7 @@ def test_faults_set_on_the_built_app_apply_to_the_listing(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("command", [["status"], ["push", "--yes"]])
-def test_unchanged_status_and_push_on_the_embedded_remote_do_not_import_fastapi(
+def test_unchanged_status_and_push_import_no_fastapi_and_write_no_state(
     tmp_path: Path, command: list[str]
 ) -> None:
     (tmp_path / "skillsync.toml").write_text("")
@@ -101,6 +101,10 @@ def test_unchanged_status_and_push_on_the_embedded_remote_do_not_import_fastapi(
         " or m.startswith('skillsync.emulator.routes')]\n"
         "print('BAD', bad, 'RC', rc)\n"
     )
+    state = tmp_path / ".skillsync" / "state.json"
+    before = state.stat()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "BAD [] RC 0" in out
     assert "unchanged" in out
+    after = state.stat()  # nothing learned, so the state file was not rewritten (atomic writes replace it)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)

@@ -207,6 +207,12 @@ class SyncState:
                 scopes[scope] = entries
         return {"format": STATE_FORMAT, "version": STATE_VERSION, "scopes": scopes}
 
+    def save_if_changed(self, before: dict[str, Any]) -> None:
+        """Save unless the state still equals ``before`` (its ``to_json()`` at load) and is on disk:
+        an unchanged ``status`` or no-op ``push`` then writes (and fsyncs) nothing."""
+        if self.to_json() != before or not self.path.exists():
+            self.save()
+
     def save(self) -> None:
         """Write atomically. Callers hold :func:`state_lock` (push, publish, pull) or accept last-writer-wins
         for cache-only updates (status, diff, log)."""
@@ -227,8 +233,7 @@ def update_state(ws: Workspace, mutate: Any, *, wait: bool = False) -> bool:
             state = SyncState.load(ws)
             before = state.to_json()
             mutate(state)
-            if state.to_json() != before or not state.path.exists():  # nothing learned: no write, no fsync
-                state.save()
+            state.save_if_changed(before)
     except LocalError:
         return False
     return True
