@@ -20,6 +20,7 @@ import uvicorn
 def serve_app(app: Any) -> Iterator[str]:
     """Run ``app`` with uvicorn on 127.0.0.1 and a free port; yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # else ~40 ms per request (delayed ACK)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]

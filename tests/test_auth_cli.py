@@ -225,3 +225,16 @@ def test_login_on_a_terminal_prompts_without_echo(server: Server, tmp_path: Path
         os.close(primary)
     assert TOKEN.encode() not in seen and TOKEN[-8:].encode() not in seen
     assert credentials.get_key("test") == TOKEN
+
+
+def test_login_tightens_an_existing_config_folder_to_0700(server: Server, tmp_path: Path) -> None:
+    folder = credentials.config_dir()
+    folder.mkdir(parents=True)
+    folder.chmod(0o755)  # issue 13: an existing ~/.config/skillsync of mode 0755 stayed 0755
+    result = workspace(tmp_path, server.url)("login", "--remote", "test", input=TOKEN + "\n")
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(credentials.credentials_path().stat().st_mode) == 0o600
+    folder.chmod(0o750)
+    assert workspace(tmp_path, server.url)("logout", "--remote", "test").exit_code == 0
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700

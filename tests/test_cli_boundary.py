@@ -71,14 +71,7 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
 
     proc = subprocess.run([sys.executable, "-m", "skillsync", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0
-    assert __version__ in proc.stdout
-    # the exit code of `python -m skillsync` is the command's, not always 0 or 1
-    proc = subprocess.run(
-        [sys.executable, "-m", "skillsync", "-C", str(tmp_path), "ls", "--no-such-option"],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stdout.strip() == f"skillsync, version {__version__}"
 
 
 def test_usage_error_with_json_prints_an_error_document(tmp_path: Path) -> None:

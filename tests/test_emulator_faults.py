@@ -19,9 +19,12 @@ REV_ROUTE = "POST /organizations/{organization_id}/custom-skills/{skill_id}/revi
 
 @pytest.fixture
 def reg(tmp_path: Path) -> Iterator[tuple[Any, str]]:
-    app = create_app(tmp_path / "r.db", tokens=["t1"])
+    app = create_app(tmp_path / "r.db", tokens=["t1"], admin_token=ADMIN)
     with serve_app(app) as url:
         yield app, url
+
+
+ADMIN = "seren_admin_test"
 
 
 def _skill(c: httpx.Client) -> str:
@@ -128,16 +131,27 @@ def test_fault_fields_of_the_wrong_type_are_value_errors(raw: dict[str, Any]) ->
         Fault.from_dict(raw)
 
 
-def test_admin_route_sets_faults_over_http_and_needs_the_token(reg: tuple[Any, str]) -> None:
+def test_admin_route_sets_faults_over_http_and_needs_the_admin_token(reg: tuple[Any, str]) -> None:
     _, url = reg
     faults = [{"route": "GET /organizations", "status": 500, "times": 1}]
     assert httpx.put(url + "/_emulator/faults", json=faults).status_code == 401
-    with client(url) as c:
-        r = c.put("/_emulator/faults", json=faults)
+    with client(url) as user:  # issue 13: a user's key broke the registry for every other user
+        refused = user.put("/_emulator/faults", json=faults)
+        assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+        assert user.get("/_emulator/faults").status_code == 401
+    with client(url, token=ADMIN) as admin, client(url) as c:
+        r = admin.put("/_emulator/faults", json=faults)
         assert r.status_code == 200 and r.json()["data"][0]["status"] == 500
         assert c.get("/organizations").status_code == 500
         assert c.get("/organizations").status_code == 200
-        bad = c.put("/_emulator/faults", json=[{"route": "GET /x", "mode": "nope"}])
+        bad = admin.put("/_emulator/faults", json=[{"route": "GET /x", "mode": "nope"}])
         assert bad.status_code == 422 and bad.json()["error"] == "validation_error"
-        assert c.put("/_emulator/faults", json=[]).json()["data"] == []
+        assert admin.put("/_emulator/faults", json=[]).json()["data"] == []
         assert "/_emulator/faults" not in c.get("/openapi.json").json()["paths"]
+
+
+def test_fault_control_is_off_without_an_admin_token(tmp_path: Path) -> None:
+    with serve_app(create_app(tmp_path / "r.db", tokens=["t1"])) as url, client(url) as c:
+        r = c.put("/_emulator/faults", json=[{"route": "GET /organizations", "status": 500}])
+        assert r.status_code == 404 and r.json()["error"] == "not_found"
+        assert c.get("/organizations").status_code == 200

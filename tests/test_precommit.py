@@ -32,9 +32,7 @@ def test_hook_entry_checks_the_skills_of_the_files_it_is_given(tmp_path: Path) -
     bad = tmp_path / "skills" / "report"
     bad.mkdir(parents=True)
     (bad / "SKILL.md").write_text("---\nname: report\ndescription: Use when: asked\n---\n# Report\n")
-    (tmp_path / "README.md").write_text("outside every skill\n")
-    outside = subprocess.run([*entry, "README.md"], cwd=tmp_path, capture_output=True, text=True)
-    assert outside.returncode == 0, outside.stderr  # files outside skills are ignored
+    (tmp_path / "README.md").write_text("outside every skill\n")  # ignored, not an error
     refused = subprocess.run(
         [*entry, "README.md", "skills/report/SKILL.md"], cwd=tmp_path, capture_output=True, text=True
     )

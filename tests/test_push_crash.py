@@ -71,6 +71,7 @@ def served(tmp_path: Path) -> Iterator[str]:
             str(tmp_path / "srv.sqlite3"),
             "--token",
             TOKEN,
+            "--faults",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -80,6 +81,7 @@ def served(tmp_path: Path) -> Iterator[str]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("serving "), line
+        _ADMIN[line.split()[1]] = line.split()[3].removeprefix("admin_token=")
         yield line.split()[1]
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -96,6 +98,9 @@ def _edit(ws: Path, skills: list[str], round_: int, which: set[int]) -> None:
         (ws / slug / f"note-{round_}.md").write_text(f"round {round_} of {slug}\n" * 50)
 
 
+_ADMIN: dict[str, str] = {}  # base URL -> the admin token its `serve --faults` printed
+
+
 def _slow_posts(served: str) -> None:
     slow = [
         {"route": route, "mode": "latency", "latency_ms": 250}
@@ -104,7 +109,8 @@ def _slow_posts(served: str) -> None:
             "POST /organizations/{organization_id}/custom-skills/{skill_id}/revisions",
         )
     ]
-    answer = httpx.put(f"{served}/_emulator/faults", json=slow, headers={"Authorization": f"Bearer {TOKEN}"})
+    admin = {"Authorization": f"Bearer {_ADMIN[served]}"}
+    answer = httpx.put(f"{served}/_emulator/faults", json=slow, headers=admin)
     assert answer.status_code == 200, answer.text
 
 

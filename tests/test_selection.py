@@ -107,7 +107,20 @@ def test_nested_skillignore_deeper_overrides_shallower(tmp_path: Path) -> None:
 
 
 SECRETS = [".env", ".env.local", "certs/server.pem", "tls.key", "store.p12", "id_rsa", "id_rsa.pub",
-           "id_ed25519", "credentials-prod.json", ".npmrc", ".pypirc"]  # fmt: skip
+           "id_ed25519", "credentials-prod.json", ".npmrc", ".pypirc",
+           # issue 13: each of these shipped (with only a warning) before
+           "prod.env", "config/staging.env", "aws/credentials", "credentials",
+           "gcloud/application_default_credentials.json", "app.keystore", "release.jks", "cert.pfx",
+           "id_ecdsa", "id_dsa", ".git-credentials", ".netrc"]  # fmt: skip
+
+
+@pytest.mark.parametrize("rel", SECRETS)
+def test_each_secret_name_is_denied_by_default_deny(tmp_path: Path, rel: str) -> None:
+    write_skill(tmp_path, "demo", extra={rel: "aws_secret_access_key = x\n"})
+    ws = _ws(tmp_path)
+    assert _rels(ws) == ["SKILL.md"]
+    decision = explain(ws, _only(ws), rel)
+    assert not decision.shipped and decision.rule is not None and decision.rule.source == "default-deny"
 
 
 def test_default_deny_lifted_only_by_config_allow(tmp_path: Path) -> None:

@@ -457,11 +457,12 @@ def test_remote_text_in_an_error_cannot_drive_the_terminal(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             ("x", row[1], "evil\x1b]0;pwned\x07\nskillsync: ok", row[3], 1, "a" * 64, 1, row[7]),
         )
-    r = ok(bob("pull", "esc", "--json"), 4)
+    # refused at the boundary (issue 13): a remote error naming the field, never the raw name
+    r = ok(bob("pull", "esc", "--json"), 3)
     assert "\x1b" not in r.stderr and "\x07" not in r.stderr
     line = r.stderr.strip().splitlines()[-1]
-    assert line.startswith("skillsync: error: ") and "evil\\x1b]0;pwned\\x07\\x0askillsync: ok" in line
-    assert "\\x1b" in js(r)["error"]["message"]
+    assert line.startswith("skillsync: error: ") and "relative_path" in line and "control character" in line
+    assert "control character" in js(r)["error"]["message"]
 
 
 def test_diff_two_revisions_checks_its_arguments_before_the_network(tmp_path: Path) -> None:

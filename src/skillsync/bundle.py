@@ -19,12 +19,14 @@ import stat
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
 from skillsync.errors import LocalError
 from skillsync.manifest import CHUNK_SIZE, FileEntry, Manifest
+from skillsync.text import CONTROL, escape_controls
 
 COMPRESS_LEVEL = 6
 TAR_FORMAT = tarfile.GNU_FORMAT
@@ -83,6 +85,58 @@ def write_pack(manifest: Manifest, out: BinaryIO) -> None:
 
 # ----------------------------------------------------------------------------- unpack
 
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UnpackLimits:
+    """What one archive may make the unpacker read or write (docs/digest.md); past any: exit 4.
+
+    ``max_header_bytes`` bounds one extended header (a PAX record or a GNU long name), which tarfile
+    would otherwise read into memory whole; ``max_bytes`` and ``max_files`` bound what is written.
+    """
+
+    max_bytes: int = 1024 * MIB
+    max_files: int = 20_000
+    max_header_bytes: int = 1 * MIB
+
+
+_EXTENDED = (
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+)
+
+
+def _bounded_tarinfo(label: str, limit: int) -> type[tarfile.TarInfo]:
+    """A TarInfo class refusing an extended header larger than ``limit`` before tarfile reads it."""
+
+    class _Bounded(tarfile.TarInfo):
+        def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+            if self.type in _EXTENDED and self.size > limit:
+                raise LocalError(
+                    f"{label}: refusing an extended tar header of {self.size} bytes (limit {limit})",
+                    hint="the archive is unsafe or not a skill bundle; nothing was written",
+                )
+            return super()._proc_member(tarfile)  # type: ignore[misc,no-any-return]
+
+    return _Bounded
+
+
+def bundle_bound(files: Iterable[tuple[str, int]]) -> int:
+    """The most bytes a tar.gz of ``files`` (path, size) can take: what a download is allowed.
+
+    Per file: its size rounded up to 512-byte blocks, a header, a GNU long-name header plus the
+    name; then the end-of-archive blocks and record padding; then 1% and 64 KiB for gzip (stored
+    blocks of incompressible data grow by a few bytes per 64 KiB).
+    """
+    tar = 20 * 512
+    for rel, size in files:
+        tar += -(-size // 512) * 512 + 3 * 512 + len(rel.encode("utf-8"))
+    return tar + tar // 100 + 64 * 1024
+
 
 def _refuse(label: str, member: str, why: str) -> LocalError:
     return LocalError(
@@ -104,6 +158,8 @@ def _member_path(label: str, member: tarfile.TarInfo, strip_components: int) -> 
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise _refuse(label, name, "name is not valid UTF-8") from None
+    if CONTROL.search(name):  # the rule local selection applies: such a name never ships
+        raise _refuse(label, escape_controls(name), "control character in the name")
     parts = name.split("/")
     if ".." in parts:
         raise _refuse(label, name, "'..' segment")
@@ -136,13 +192,16 @@ def _extract(
     tmp: Path,
     expected: dict[str, tuple[int, str]] | None,
     strip_components: int,
+    limits: UnpackLimits,
     shebang_modes: bool = False,
 ) -> tuple[list[str], list[str]]:
     files: set[str] = set()
     dirs: set[str] = set()
     seen: set[str] = set()
+    total = 0
+    tarinfo = _bounded_tarinfo(label, limits.max_header_bytes)
     try:
-        tar = tarfile.open(fileobj=fh, mode="r|*")  # noqa: SIM115 - closed by the with below
+        tar = tarfile.open(fileobj=fh, mode="r|*", tarinfo=tarinfo)  # noqa: SIM115 - closed by the with
     except (tarfile.TarError, TypeError):  # TypeError: tarfile's stream reader on a gzip header cut short
         raise LocalError(f"{label}: not a tar or tar.gz archive", hint="check the file") from None
     with tar:
@@ -153,6 +212,8 @@ def _extract(
             if rel in seen:
                 raise _refuse(label, member.name, "duplicate entry")
             seen.add(rel)
+            if len(seen) > limits.max_files:
+                raise _refuse(label, member.name, f"more than {limits.max_files} entries (--max-files)")
             parts = rel.split("/")
             for i in range(1, len(parts)):
                 parent = "/".join(parts[:i])
@@ -175,6 +236,11 @@ def _extract(
                     raise _refuse(label, member.name, "not in the expected file list")
                 if member.size != want[0]:
                     raise _refuse(label, member.name, f"size {member.size}, expected {want[0]}")
+            total += member.size
+            if total > limits.max_bytes:
+                raise _refuse(
+                    label, member.name, f"files add up to more than {limits.max_bytes} bytes (--max-bytes)"
+                )
             src = tar.extractfile(member)
             if src is None:  # pragma: no cover - isreg() members always have data
                 raise _refuse(label, member.name, "no data")
@@ -330,6 +396,7 @@ def safe_unpack(
     strip_components: int = 0,
     remove: Collection[str] = (),
     keep_modes: bool = False,
+    limits: UnpackLimits | None = None,
 ) -> list[str]:
     """Unpack a tar(.gz) into ``dest`` refusing anything unsafe; return the files written (sorted).
 
@@ -340,6 +407,7 @@ def safe_unpack(
     first and then moved into place. ``strip_components`` drops leading folders as ``tar`` does.
     ``remove`` lists files of ``dest`` to delete once everything checked out, before moving in; a
     file or folder they free may then be replaced by a folder or file of the archive.
+    ``limits`` (default :class:`UnpackLimits`) bound header sizes, bytes written and entries.
 
     ``keep_modes`` (for archives that carry no modes, as Seren's): the archive's modes are ignored;
     a file whose content ``dest`` already has is left as it is (not returned), a replaced file keeps
@@ -367,8 +435,10 @@ def safe_unpack(
             else:
                 fh = source
             try:
-                files, dirs = _extract(fh, label, tmp, expected, strip_components, keep_modes)
-            except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                files, dirs = _extract(
+                    fh, label, tmp, expected, strip_components, limits or UnpackLimits(), keep_modes
+                )
+            except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, RecursionError) as exc:
                 raise LocalError(
                     f"{label}: corrupt or truncated archive ({exc})", hint="download or build it again"
                 ) from None

@@ -64,15 +64,25 @@ VENV_MARKER = "pyvenv.cfg"
 
 # Likely secrets: never shipped unless `selection.allow` lists them.
 DEFAULT_DENY_PATTERNS: tuple[str, ...] = (
+    "*.env",
     ".env",
     ".env.*",
     "!.env*.example",
     "*.pem",
     "*.key",
     "*.p12",
+    "*.pfx",
+    "*.keystore",
+    "*.jks",
     "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
     "id_ed25519*",
+    "credentials",  # AWS (~/.aws/credentials), gcloud legacy, and the like
     "credentials*.json",
+    "application_default_credentials.json",  # gcloud
+    ".git-credentials",
+    ".netrc",
     ".npmrc",
     ".pypirc",
 )

@@ -38,6 +38,7 @@ DUPLICATE = "yaml-duplicate-key"
 ALIAS = "yaml-alias"
 TAG = "yaml-tag"
 FLOW = "yaml-flow-style"
+VALUE = "yaml-value"
 NOT_MAPPING = "frontmatter-not-mapping"
 
 KEY_LINE = re.compile(r"^(?P<key>[A-Za-z0-9_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*$")
@@ -232,6 +233,9 @@ def _build(md: SkillMd, events: Any, lines: list[str], line_of: Callable[[Any], 
             if isinstance(ev, yaml.ScalarEvent):
                 value = ev.value
                 plain = not ev.style
+                why = unrepresentable(value) if plain else None
+                if why is not None:
+                    raise _Refused(Problem(VALUE, f"the unquoted value '{value[:40]}' {why}", line))
             elif isinstance(ev, yaml.MappingStartEvent):
                 stack.append(({}, [None, 0, False]))
                 continue
@@ -270,6 +274,36 @@ def _build(md: SkillMd, events: Any, lines: list[str], line_of: Callable[[Any], 
         kind = "empty" if root is None else type(root).__name__.replace("str", "a scalar")
         md.fields.clear()
         md.problems.append(Problem(NOT_MAPPING, f"frontmatter must be a YAML mapping (found {kind})", 2))
+
+
+_RESOLVER = yaml.resolver.Resolver()
+INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
+
+
+def unrepresentable(plain: str) -> str | None:
+    """Why a plain scalar that YAML 1.1 reads as a date or an integer cannot be sent, or None.
+
+    The registry (and PyYAML's SafeLoader, as most servers) resolve ``2001-02-30`` to a date and
+    ``123`` to an integer: an impossible date, or an integer beyond 64 bits, fails there although
+    this parser keeps both as text. Quoting the value makes it a string everywhere.
+    """
+    tag = _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))  # type: ignore[no-untyped-call]
+    if tag == "tag:yaml.org,2002:timestamp":
+        try:
+            yaml.SafeLoader(plain).get_single_data()
+        except (ValueError, OverflowError):
+            return "is not a valid date"
+    elif tag == "tag:yaml.org,2002:int":
+        digits = plain.replace("_", "").lstrip("+-")
+        if len(digits) > 40:
+            return "is an integer beyond the 64-bit range"
+        try:
+            number = yaml.SafeLoader(plain).get_single_data()
+        except (ValueError, OverflowError):
+            return "is not a valid integer"
+        if not INT64_MIN <= number <= UINT64_MAX:
+            return "is an integer beyond the 64-bit range"
+    return None
 
 
 def needs_quotes(lines: list[str], err: int) -> tuple[str, int, str] | None:

@@ -82,16 +82,20 @@ def reset_json_flag() -> None:
     _JSON_REQUESTED[0] = False
 
 
+def _json_flag(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--json", "as_json", is_flag=True, is_eager=True, callback=_mark_json, help=help_text
+    )
+
+
 def json_option(f: F) -> F:
     """``--json``: print one JSON document with ``format_version`` instead of text."""
-    return click.option(
-        "--json",
-        "as_json",
-        is_flag=True,
-        is_eager=True,
-        callback=_mark_json,
-        help="Print one JSON document (with format_version) instead of text.",
-    )(f)
+    return _json_flag("Print one JSON document (with format_version) instead of text.")(f)
+
+
+def json_lines_option(f: F) -> F:
+    """``--json`` for a long-running command: JSON Lines, one object per event."""
+    return _json_flag("Print JSON Lines instead of text: one object per event, each with format_version.")(f)
 
 
 def emit_json(payload: dict[str, Any]) -> None:

@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logout": ("skillsync.cli.auth_cmd", "logout_command"),
     "whoami": ("skillsync.cli.auth_cmd", "whoami_command"),
     "serve": ("skillsync.cli.serve_cmd", "serve_command"),
+    "watch": ("skillsync.cli.watch_cmd", "watch_command"),
     "mirror": ("skillsync.cli.mirror_cmd", "mirror_command"),
 }
 

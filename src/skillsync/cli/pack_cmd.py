@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 import click
 
+from skillsync.bundle import UnpackLimits
 from skillsync.cli.common import echo_err, emit_json, json_option, state
 from skillsync.commands.pack import pack, unpack
 from skillsync.errors import UsageError
@@ -51,15 +52,34 @@ def pack_command(skill: str, output: str | None, as_json: bool) -> int:
 @click.argument("archive", metavar="FILE")
 @click.argument("dest", metavar="DIR", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=0),
+    default=UnpackLimits.max_bytes,
+    show_default=True,
+    help="Refuse an archive whose files add up to more bytes (checked before writing each file).",
+)
+@click.option(
+    "--max-files",
+    type=click.IntRange(min=0),
+    default=UnpackLimits.max_files,
+    show_default=True,
+    help="Refuse an archive with more entries (files and folders).",
+)
 @json_option
-def unpack_command(archive: str, dest: Path, force: bool, as_json: bool) -> int:
+def unpack_command(
+    archive: str, dest: Path, force: bool, max_bytes: int, max_files: int, as_json: bool
+) -> int:
     """Safely unpack a tar.gz (FILE, or '-' for stdin) into DIR.
 
-    Refuses absolute paths, '..', links, devices and duplicate entries, and never overwrites an
-    existing file without --force. A refused archive leaves nothing behind.
+    Refuses absolute paths, '..', control characters in names, links, devices and duplicate
+    entries, extended headers over 1 MiB, and archives past --max-bytes or --max-files (exit 4),
+    and never overwrites an existing file without --force. A refused archive leaves nothing behind.
     """
     source: Path | BinaryIO = sys.stdin.buffer if archive == "-" else Path(archive)
-    res = unpack(archive, source, dest, force=force)
+    res = unpack(
+        archive, source, dest, force=force, limits=UnpackLimits(max_bytes=max_bytes, max_files=max_files)
+    )
     if as_json:
         emit_json(res.to_json())
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from skillsync.atomic import atomic_writer
-from skillsync.bundle import safe_unpack, write_pack
+from skillsync.bundle import UnpackLimits, safe_unpack, write_pack
 from skillsync.errors import LocalError, UsageError
 from skillsync.manifest import build_manifest
 from skillsync.workspace import Skill, Workspace
@@ -89,6 +89,9 @@ class UnpackResult:
         return {"archive": self.archive, "dest": str(self.dest.absolute()), "files": self.files}
 
 
-def unpack(archive: str, source: Path | BinaryIO, dest: Path, *, force: bool) -> UnpackResult:
-    """Unpack ``source`` into ``dest``: refuses unsafe entries, never overwrites without ``force``."""
-    return UnpackResult(archive, dest, safe_unpack(source, dest, force=force))
+def unpack(
+    archive: str, source: Path | BinaryIO, dest: Path, *, force: bool, limits: UnpackLimits | None = None
+) -> UnpackResult:
+    """Unpack ``source`` into ``dest``: refuses unsafe entries, never overwrites without ``force``,
+    stops (exit 4) past ``limits`` (default :class:`UnpackLimits`)."""
+    return UnpackResult(archive, dest, safe_unpack(source, dest, force=force, limits=limits))

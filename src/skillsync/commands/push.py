@@ -52,7 +52,7 @@ class PushResult:
         ]
         if codes:
             return max(codes)
-        if any(i.result in ("refused", "blocked") for i in items):
+        if any(i.result in ("refused", "blocked", "raced") for i in items):
             return ExitCode.FINDINGS
         return 0
 

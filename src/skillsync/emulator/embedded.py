@@ -64,7 +64,10 @@ class EmbeddedRegistry:
         return self.app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = self._listing(scope)
+        try:
+            body = self._listing(scope)
+        except Exception:  # whatever went wrong, the full app answers it as it always has
+            body = None
         if body is None:
             await self.full_app()(scope, receive, send)
             return
@@ -101,7 +104,7 @@ class EmbeddedRegistry:
         try:
             with self.store.read() as conn:
                 docs = list_skills(conn, user_id, match.group(1), None, include_archived)
-        except ApiError:
+        except ApiError:  # e.g. an organization the user cannot see: the app's 404
             return None
         # Byte for byte as FastAPI's JSONResponse renders the route's dict.
         text = json.dumps({"data": docs}, ensure_ascii=False, allow_nan=False, separators=(",", ":"))

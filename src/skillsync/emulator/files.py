@@ -12,6 +12,7 @@ import binascii
 import codecs
 import gzip
 import hashlib
+import math
 import posixpath
 import re
 import tarfile
@@ -27,6 +28,8 @@ SKILL_MD = "SKILL.md"
 SKILL_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1, as the client's seren.path rule
 _CHUNK = 1 << 20
+# Frontmatter integers must fit 64 bits (signed or unsigned), as ``validate``'s spec.yaml-value says.
+INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
 
 # A fixed table, not the host's mimetypes database, so every machine reports the same type.
 CONTENT_TYPES: dict[str, str] = {
@@ -259,6 +262,11 @@ def parse_skill_md(text: str) -> tuple[dict[str, Any], str | None]:
                     loaded = yaml.load("\n".join(lines[1:idx]), Loader=_NoAliasLoader)
                 except (yaml.YAMLError, RecursionError):
                     loaded = None
+                except (ValueError, OverflowError) as exc:  # 2001-02-30, an int of 5,000 digits
+                    raise invalid(
+                        f"SKILL.md frontmatter: a value YAML cannot represent ({exc}); quote it",
+                        "invalid_skill_md",
+                    ) from None
                 if isinstance(loaded, dict):
                     frontmatter = {str(k): v for k, v in loaded.items()}
                 body = "\n".join(lines[idx + 1 :])
@@ -277,6 +285,13 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= UINT64_MAX:
+        raise invalid(
+            f"SKILL.md frontmatter: the integer {str(value)[:40]}... is beyond the 64-bit range; quote it",
+            "invalid_skill_md",
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -51,6 +52,12 @@ M = TypeVar("M", bound=BaseModel)
 RETRY_METHODS: Final = frozenset({"GET", "PATCH", "PUT"})
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 PAGE_LIMIT: Final = 50
+# Largest JSON answer read (docs/remotes.md): the biggest legitimate one is a file's content in
+# base64 (the 50 MiB file limit), far above any list or revision.
+MAX_JSON_ANSWER_BYTES: Final = 80 * 1024 * 1024
+MAX_ERROR_BYTES: Final = 64 * 1024  # of an error answer's body
+# Validation errors a newer API could cause (a field gone, a new enum value); any other is a bad value.
+_DRIFT_ERRORS: Final = frozenset({"missing", "literal_error", "enum"})
 
 # operation id (as in the contract) -> (method, path template, model of `data`, is a list).
 # tests/test_remote_models.py checks each entry against the contract's paths and response schemas.
@@ -217,12 +224,12 @@ def _path(template: str, **params: str) -> str:
     return template.format(**{k: quote(v, safe="") for k, v in params.items()})
 
 
-def _error_fields(response: httpx.Response) -> tuple[str | None, str | None]:
+def _error_fields(raw: bytes) -> tuple[str | None, str | None]:
     """The server's ``error`` and ``message`` (``detail`` for FastAPI-style bodies), or a text snippet."""
     try:
-        doc = response.json()
-    except ValueError:
-        text = response.text.strip().replace("\n", " ")
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        text = raw.decode("utf-8", "replace").strip().replace("\n", " ")
         return None, (text[:200] or None)
     if not isinstance(doc, dict):
         return None, None
@@ -316,8 +323,10 @@ class SerenClient:
             reason = redact(str(exc)) or type(exc).__name__
         return NetworkError(remote=self.remote, method=method, url=url, host=self.host, reason=reason)
 
-    def _status_error(self, response: httpx.Response, method: str, url: str, attempts: int) -> ApiError:
-        error, message = _error_fields(response)
+    def _status_error(
+        self, response: httpx.Response, raw: bytes, method: str, url: str, attempts: int
+    ) -> ApiError:
+        error, message = _error_fields(raw)
         return error_class(response.status_code)(
             status=response.status_code,
             method=method,
@@ -380,12 +389,18 @@ class SerenClient:
                     finally:
                         await response.aclose()
                     return
+                raw = bytearray()
                 try:
-                    await response.aread()
+                    async for chunk in response.aiter_bytes():
+                        raw += chunk
+                        if len(raw) >= MAX_ERROR_BYTES:  # only its error and message are shown
+                            break
                 except (httpx.HTTPError, OSError) as exc:
                     err = self._transport_error(exc, method, shown)
                 else:
-                    err = self._status_error(response, method, shown, attempt + 1)
+                    err = self._status_error(
+                        response, bytes(raw[:MAX_ERROR_BYTES]), method, shown, attempt + 1
+                    )
                 finally:
                     await response.aclose()
             delay = self._retry_delay(err, method, attempt)
@@ -394,14 +409,33 @@ class SerenClient:
             await self._sleep(delay)
             attempt += 1
 
-    async def _request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _too_large(self, method: str, path: str, what: str, limit: int) -> RemoteError:
+        return RemoteError(
+            f"{self.remote}: {method} {self._url(path)}: {what} exceeds {limit} bytes; nothing was kept",
+            hint="the remote sent far more than the API allows; check the remote URL (skillsync whoami)",
+        )
+
+    async def _request_json(self, method: str, path: str, *, limit: int | None = None, **kwargs: Any) -> Any:
+        """The JSON answer, read as it streams and refused once past ``limit`` bytes."""
+        limit = MAX_JSON_ANSWER_BYTES if limit is None else limit
         async with self._open(method, path, **kwargs) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise self._too_large(method, path, "the answer", limit)
+            body = bytearray()
             try:
-                await response.aread()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        raise self._too_large(method, path, "the answer", limit)
             except (httpx.HTTPError, OSError) as exc:
                 raise self._transport_error(exc, method, self._url(path)) from exc
         try:
-            return response.json()
+            return json.loads(body)
+        except RecursionError:
+            raise RemoteError(
+                f"{self.remote}: {method} {self._url(path)}: the answer nests too deeply"
+            ) from None
         except ValueError:
             raise RemoteError(
                 f"{self.remote}: {method} {self._url(path)}: the answer is not JSON",
@@ -423,7 +457,9 @@ class SerenClient:
             raise RemoteError(
                 f"{self.remote}: {method} {self._url(path)}: unexpected answer: {model.__name__}.{where}: "
                 f"{first['msg']}",
-                hint="the server may speak a newer API; upgrade skillsync",
+                hint="the server may speak a newer API; upgrade skillsync"
+                if first["type"] in _DRIFT_ERRORS
+                else "the answer breaks the API's rules; check the remote URL (skillsync whoami)",
             ) from None
 
     async def _one(self, op: str, model: type[M], *, path: dict[str, str] | None = None, **kw: Any) -> M:
@@ -565,17 +601,25 @@ class SerenClient:
             params={"path": path},
         )
 
-    async def download_bundle(self, org_id: str, skill_id: str, revision_id: str, dest: IO[bytes]) -> int:
+    async def download_bundle(
+        self, org_id: str, skill_id: str, revision_id: str, dest: IO[bytes], *, max_bytes: int | None = None
+    ) -> int:
         """Stream the revision's tar.gz into ``dest``; return the number of bytes written.
 
         Retried (GET) only until the body starts; a connection dropped mid-body raises
         :class:`NetworkError` with ``dest`` holding a partial file the caller should discard.
+        Past ``max_bytes`` (see :func:`bundle_bound`) it stops with a RemoteError before writing more.
         """
         method, template, _, _ = OPERATIONS["download_custom_skill_revision_bundle"]
         url_path = _path(template, organization_id=org_id, skill_id=skill_id, revision_id=revision_id)
         written = 0
         async with self._open(method, url_path) as response:
+            declared = response.headers.get("content-length", "")
+            if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+                raise self._too_large(method, url_path, "the bundle", max_bytes)
             async for chunk in response.aiter_raw():
+                if max_bytes is not None and written + len(chunk) > max_bytes:
+                    raise self._too_large(method, url_path, "the bundle", max_bytes)
                 try:
                     dest.write(chunk)
                 except OSError as exc:

@@ -1,7 +1,8 @@
 """Stored API keys: ``$XDG_CONFIG_HOME/skillsync/credentials.json`` (mode 0600), keyed by remote name.
 
 The file is the only place a key is written; it is replaced atomically and never logged. Its
-folder is created with mode 0700.
+folder is created with mode 0700, and an existing one with group or other access is tightened to 0700
+whenever a key is stored or removed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ from skillsync.atomic import atomic_write_text, file_lock
 from skillsync.errors import LocalError
 
 CREDENTIALS_VERSION = 1
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be an API key (sent in an HTTP header: printable ASCII, no spaces), or None.
+
+    The message never quotes the key.
+    """
+    if not key.isascii():
+        return "contains non-ASCII characters (API keys are plain ASCII; was it copied with a smart quote?)"
+    if any(c.isspace() or not c.isprintable() for c in key):
+        return "contains spaces or control characters"
+    return None
 
 
 def config_dir() -> Path:
@@ -58,15 +71,28 @@ def stored_remotes() -> list[str]:
 
 
 def _save(path: Path, remotes: dict[str, dict[str, Any]]) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _private_dir(path.parent)
     doc = {"version": CREDENTIALS_VERSION, "remotes": remotes}
     atomic_write_text(path, json.dumps(doc, indent=2, sort_keys=True) + "\n", mode=0o600)
+
+
+def _private_dir(folder: Path) -> None:
+    """Create ``folder`` 0700, and tighten it to 0700 when it already exists with group/other access."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError as exc:
+        raise LocalError(
+            f"{folder}: cannot make the credentials folder private (mode 0700): {exc.strerror or exc}",
+            hint="fix its owner or permissions",
+        ) from None
 
 
 def store_key(remote: str, key: str) -> Path:
     """Store ``key`` for ``remote`` (replacing any previous one); return the file written."""
     path = credentials_path()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _private_dir(path.parent)
     with file_lock(path.parent / ".credentials.lock", what="the credentials file"):
         remotes = _load(path)
         remotes[remote] = {"api_key": key}

@@ -12,9 +12,25 @@ fails a test instead of a push. Conventions:
   booleans, the documented default for enums).
 """
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from skillsync.text import CONTROL
+
+# Bounds on what a remote may claim (docs/remotes.md, "What a remote may send"): a bad answer is a
+# remote error naming the field, never a crash further down (tree digests, the unpacker, disk).
+MAX_REMOTE_FILE_BYTES: Final = 1 << 40  # 1 TiB: far above any real limit, far below overflow
+SHA256_HEX: Final = r"^[0-9a-fA-F]{64}$"
+_PATH = Field(min_length=1, max_length=4096)
+
+
+def _plain_path(path: str) -> str:
+    if CONTROL.search(path):
+        raise ValueError("path contains a control character")
+    return path
+_SHA = Field(pattern=SHA256_HEX)
+_SIZE = Field(ge=0, le=MAX_REMOTE_FILE_BYTES)
 
 
 class _Response(BaseModel):
@@ -63,20 +79,24 @@ class OrganizationCustomSkillFileMetadata(_Response):
     created_at: str
     id: str
     is_text: bool
-    relative_path: str
+    relative_path: str = _PATH
     revision_id: str
-    sha256: str
-    size_bytes: int
+    sha256: str = _SHA
+    size_bytes: int = _SIZE
+
+    _path = field_validator("relative_path")(_plain_path)
 
 
 class OrganizationCustomSkillFileContent(_Response):
     content_base64: str
     content_type: str
     is_text: bool
-    relative_path: str
+    relative_path: str = _PATH
     revision_id: str
-    sha256: str
-    size_bytes: int
+    sha256: str = _SHA
+    size_bytes: int = _SIZE
+
+    _path = field_validator("relative_path")(_plain_path)
 
 
 class OrganizationCustomSkillRevisionSummary(_Response):
@@ -132,6 +152,18 @@ class OrganizationCustomSkillRevision(_Response):
     skill_md_sha256: str
     status: OrganizationCustomSkillRevisionStatus
     title: str | None = None
+
+    @field_validator("files")
+    @classmethod
+    def _unique_paths(
+        cls, files: list[OrganizationCustomSkillFileMetadata]
+    ) -> list[OrganizationCustomSkillFileMetadata]:
+        seen: set[str] = set()
+        for f in files:
+            if f.relative_path in seen:
+                raise ValueError(f"duplicate path {f.relative_path!r}")
+            seen.add(f.relative_path)
+        return files
 
 
 class CreateOrganizationCustomSkillRevisionRequest(_Request):

@@ -171,11 +171,20 @@ def api_key(remote: ResolvedRemote, env: Mapping[str, str] | None = None) -> tup
     env = os.environ if env is None else env
     key = env.get("SEREN_API_KEY")
     if key:
+        _check_key(key, "SEREN_API_KEY")
         return key, "env"
     stored = credentials.get_key(remote.name)
     if stored:
+        _check_key(stored, f"the stored key of {remote.name}")
         return stored, "stored"
     raise NotLoggedIn(remote.name)
+
+
+def _check_key(key: str, source: str) -> None:
+    """A key that cannot travel in an HTTP header is a usage error naming where it came from (never it)."""
+    problem = credentials.key_problem(key)
+    if problem is not None:
+        raise UsageError(f"{source} {problem}", hint="copy the key again from Seren")
 
 
 def local_token(state_dir: Path) -> str:
@@ -254,6 +263,7 @@ def make_client(
         )
     if key is None:
         key, _ = api_key(remote, env)
+    _check_key(key, "the API key")
     return SerenClient(remote.url, key, remote=remote.name, **settings)
 
 

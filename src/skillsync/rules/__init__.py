@@ -54,6 +54,11 @@ _ALL: tuple[RuleInfo, ...] = (
     _r("spec.yaml-duplicate-key", "error", "no key appears twice in the frontmatter"),
     _r("spec.yaml-alias", "error", "no YAML anchors or aliases in the frontmatter"),
     _r("spec.yaml-tag", "error", "no YAML tags (!!str, !custom) in the frontmatter"),
+    _r(
+        "spec.yaml-value",
+        "error",
+        "no unquoted value that YAML reads as an impossible date or an integer beyond 64 bits",
+    ),
     _r("spec.yaml-flow-style", "error", "no flow-style collections ([...], {...}) in the frontmatter"),
     _r("spec.frontmatter-not-mapping", "error", "the frontmatter is a YAML mapping"),
     _r("spec.name-missing", "error", "the frontmatter has a 'name'"),

@@ -29,6 +29,7 @@ _HINTS = {
     skillmd.DUPLICATE: "keep one of the two keys",
     skillmd.ALIAS: "write the value out instead of using & and *",
     skillmd.TAG: "remove the !tag; values are plain strings",
+    skillmd.VALUE: "quote the value ('...') so it stays text; YAML reads it as a date or an integer",
     skillmd.FLOW: "use block style: one '- item' or 'key: value' per line, indented",
     skillmd.NOT_MAPPING: "write the frontmatter as 'key: value' lines",
 }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skillsync import skillmd
-from skillsync.bundle import safe_unpack
+from skillsync.bundle import UnpackLimits, bundle_bound, safe_unpack
 from skillsync.errors import LocalError
 from skillsync.manifest import build_manifest
 from skillsync.sync.remote_view import (
@@ -138,10 +138,17 @@ async def pull(
         stale = [e.rel for e in manifest.entries if e.rel not in expected]
 
     with tempfile.TemporaryFile(prefix="skillsync-pull-") as fh:
-        await session.client.download_bundle(session.org_id, view.id, rid, fh)
+        bound = bundle_bound((rel, size) for rel, (size, _) in expected.items())
+        await session.client.download_bundle(session.org_id, view.id, rid, fh, max_bytes=bound)
         fh.seek(0)
+        # The expected list already bounds every file; the limits only must not refuse a large revision.
+        total = sum(size for size, _ in expected.values())
+        limits = UnpackLimits(
+            max_bytes=max(UnpackLimits.max_bytes, total),
+            max_files=max(UnpackLimits.max_files, 2 * len(expected)),
+        )
         written = safe_unpack(
-            fh, target, force=overwrite, expected=expected, remove=stale, keep_modes=True
+            fh, target, force=overwrite, expected=expected, remove=stale, keep_modes=True, limits=limits
         )
     skills, _ = discover(ws.root, ws.config)
     is_ours = any(s.slug == slug and os.path.abspath(s.path) == os.path.abspath(target) for s in skills)  # noqa: PTH100

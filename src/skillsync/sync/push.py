@@ -77,7 +77,7 @@ class PushItem:
     meta_changes: dict[str, str | None]
     findings: list[str] = field(default_factory=list)
     # outcome, filled by apply
-    # created | revised | adopted | published | updated | skipped | refused | blocked | failed
+    # created | revised | raced | adopted | published | updated | skipped | refused | blocked | failed
     result: str | None = None
     message: str = ""
     revision_number: int | None = None
@@ -286,6 +286,19 @@ class _Applier:
         self._record(item, remote.id, rev.id, rev.revision_number, info.digest)
         item.result = "revised"
         item.published = rev.status == "published"
+        if not self.force and rev.revision_number > baseline + 1:
+            self._raced(item, baseline, rev.revision_number)
+
+    def _raced(self, item: PushItem, baseline: int, ours: int) -> None:
+        """The API has no compare-and-set: a revision made by someone else landed between our base
+        and ours (a concurrent push). Ours is kept, but theirs is now hidden behind it: say so."""
+        theirs = baseline + 1 if ours == baseline + 2 else f"{baseline + 1}-{ours - 1}"
+        item.result = "raced"
+        item.message = (
+            f"revision {ours} was created on base {baseline or 'none'}, but revision {theirs} was pushed "
+            f"by someone else in between; compare: skillsync diff {item.slug} "
+            f"--from-revision {ours - 1} --to-revision {ours}"
+        )
 
     async def _reconcile_revision(self, item: PushItem, baseline: int) -> bool:
         """After an unanswered revision POST: adopt a new revision with our digest, if one exists."""
