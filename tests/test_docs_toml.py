@@ -112,6 +112,10 @@ MEANS: dict[str, Callable[[Config], bool]] = {
         and (c.validate_.limits.max_file_bytes, c.validate_.limits.max_total_bytes) == (52428800, 209715200)
         and c.validate_.limits.max_files == 5000
     ),
+    "rules.md#1": lambda c: (
+        [(p.id, p.severity, p.files, p.require) for p in c.validate_.policy]
+        == [("trading.dry-run", "error", ("trading-*/scripts/*.py",), ("DRY_RUN",))]
+    ),
     "selection.md#0": lambda c: (
         c.selection.allow == ("certs/ca.pem",)
         and c.selection.exclude == ("tests/", "*.draft.md")
@@ -120,11 +124,21 @@ MEANS: dict[str, Callable[[Config], bool]] = {
     "templates.md#0": lambda c: c.templates.path == "../skill-templates",
 }
 TEMPLATE_MANIFESTS = {"templates.md#1"}  # template.toml examples, not skillsync.toml
+WAIVER_FILES = {"rules.md#2"}  # skillsync-waivers.toml examples
 
 
 def test_every_example_is_known() -> None:
     ids = {i for i, _ in toml_examples()}
-    assert ids == set(MEANS) | TEMPLATE_MANIFESTS, "add what a new docs/ TOML example means to MEANS"
+    assert ids == set(MEANS) | TEMPLATE_MANIFESTS | WAIVER_FILES, "add what a new docs/ TOML example means"
+
+
+@pytest.mark.parametrize(("ident", "example"), [e for e in toml_examples() if e[0] in WAIVER_FILES])
+def test_waivers_example_loads(tmp_path: Path, ident: str, example: str) -> None:
+    from skillsync.rules import waivers
+
+    (tmp_path / "skillsync-waivers.toml").write_text(example)
+    (w,) = waivers.load(tmp_path, "skillsync-waivers.toml")
+    assert w.rule == "supply.download-exec" and w.expires is not None and w.reason
 
 
 @pytest.mark.parametrize(("ident", "example"), [e for e in toml_examples() if e[0] in MEANS])

@@ -97,7 +97,7 @@ def test_json_shape_for_secret(tmp_path: Path) -> None:
     root = _workspace(tmp_path)
     doc = json.loads(Cli(root)("validate", "--json").output)
     f = next(f for f in doc["skills"][0]["findings"] if f["rule"] == "security.aws-key")
-    assert set(f) == {"rule", "severity", "path", "line", "message", "hint"}
+    assert set(f) == {"rule", "severity", "path", "line", "message", "hint", "targets"}
     assert f["path"] == "s1/scripts/config.py" and f["line"] == 3
 
 

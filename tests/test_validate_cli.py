@@ -43,6 +43,7 @@ def test_json_shape_and_exit_code(tmp_path: Path) -> None:
             "line": 3,
             "message": doc["skills"][0]["findings"][0]["message"],
             "hint": doc["skills"][0]["findings"][0]["hint"],
+            "targets": ["agentskills"],
         }
     ]
     assert doc["summary"] == {"skills": 2, "errors": 1, "warnings": 0, "infos": 0}

@@ -91,6 +91,18 @@ class AllowEntry(_Strict):
     paths: tuple[str, ...] = ("**",)
 
 
+class PolicyRule(_Strict):
+    """An organization's own rule (``[[validate.policy]]``): patterns a set of files must or must not hold."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")  # reported as rule "policy.<id>"
+    severity: Literal["error", "warning", "info"] = "error"
+    files: tuple[str, ...]  # gitignore-style patterns, workspace-relative
+    require: tuple[str, ...] = ()  # Python regular expressions each file must match somewhere
+    forbid: tuple[str, ...] = ()  # ... and must match nowhere (one finding per matching line)
+    message: str
+    hint: str | None = None
+
+
 class ValidateConfig(_Strict):
     limits: Limits = Field(default_factory=_default(Limits))
     rules: dict[str, Severity] = Field(default_factory=dict)
@@ -98,6 +110,12 @@ class ValidateConfig(_Strict):
     allow: tuple[AllowEntry, ...] = ()
     body_max_lines: int = Field(default=500, gt=0, strict=True)
     body_max_tokens: int = Field(default=5000, gt=0, strict=True)
+    # Hosts the skills go to (rules/targets.py); `validate --target` overrides.
+    targets: tuple[str, ...] = ("agentskills", "seren")
+    policy: tuple[PolicyRule, ...] = ()
+    # Committed files of waived findings (rules/waivers.py), relative to the workspace.
+    waivers: str = "skillsync-waivers.toml"
+    baseline: str = "skillsync-baseline.toml"
 
 
 class RemoteConfig(_Strict):

@@ -17,7 +17,8 @@ from urllib.parse import quote
 from skillsync import __version__
 from skillsync.gittop import git_toplevel
 from skillsync.output import json_document
-from skillsync.rules import RULES
+from skillsync.rules import RULES, RuleInfo
+from skillsync.rules.targets import MEMBERSHIP
 from skillsync.validate import Report, SkillReport
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -50,6 +51,7 @@ def as_dict(report: Report) -> dict[str, Any]:
                         "line": f.line,
                         "message": f.message,
                         "hint": f.hint,
+                        "targets": list(f.targets),
                     }
                     for f in r.findings
                 ],
@@ -153,6 +155,10 @@ def sarif(report: Report) -> dict[str, Any]:
     levels = {"error": "error", "warning": "warning", "info": "note"}
     rules = list(RULES.values())
     index = {r.id: n for n, r in enumerate(rules)}
+    own = sorted({f.rule for r in report.skills for f in r.findings if f.rule not in index})
+    for rid in own:  # organization policies (policy.*) from the workspace's config
+        index[rid] = len(rules)
+        rules.append(RuleInfo(rid, "error", "an organization policy ([[validate.policy]] in skillsync.toml)"))
     ci_path = _CiPaths(report)
     results: list[dict[str, Any]] = []
     for r in report.skills:
@@ -174,6 +180,7 @@ def sarif(report: Report) -> dict[str, Any]:
                     "level": levels[f.severity],
                     "message": {"text": msg},
                     "locations": [{"physicalLocation": location}],
+                    "properties": {"targets": list(f.targets)},
                 }
             )
     return {
@@ -190,6 +197,7 @@ def sarif(report: Report) -> dict[str, Any]:
                                 "id": r.id,
                                 "shortDescription": {"text": r.summary},
                                 "defaultConfiguration": {"level": levels[r.severity]},
+                                "properties": {"targets": list(MEMBERSHIP.get(r.id, ()))},
                             }
                             for r in rules
                         ],

@@ -8,6 +8,7 @@ line of a finding allow-lists it too.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,8 +19,20 @@ from typing import TYPE_CHECKING
 from skillsync import ignore
 from skillsync.config import ValidateConfig
 from skillsync.errors import ConfigError, UsageError
-from skillsync.rules import RULES, Finding, Severity, rule_ids_matching, security, seren, spec
+from skillsync.rules import (
+    RULES,
+    Finding,
+    Severity,
+    policies,
+    rule_ids_matching,
+    security,
+    seren,
+    spec,
+    supply,
+    waivers,
+)
 from skillsync.rules import files as files_rules
+from skillsync.rules import targets as targets_rules
 from skillsync.rules.context import SkillContext
 from skillsync.selection import NameCollisionError, select_paths
 from skillsync.text import printable
@@ -33,6 +46,9 @@ FAMILIES: tuple[Callable[[SkillContext], Iterable[Finding]], ...] = (
     seren.check,
     files_rules.check,
     security.check,
+    targets_rules.check,
+    supply.check,
+    policies.check,
 )
 _INLINE_ALLOW = re.compile(rb"skillsync:\s*allow\s+([A-Za-z0-9_.*\-, ]+)")
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -72,38 +88,80 @@ class Policy:
     Build it once per run (:func:`load_policy`) and pass it to every :func:`check_skill`.
     """
 
-    def __init__(self, cfg: ValidateConfig, source: str) -> None:
+    def __init__(
+        self,
+        cfg: ValidateConfig,
+        source: str,
+        targets: tuple[str, ...] | None = None,
+        *,
+        root: Path | None = None,
+        baseline: bool = True,
+    ) -> None:
+        try:
+            self.targets = targets or targets_rules.parse_names(cfg.targets, f"{source}: validate.targets")
+        except ValueError as exc:
+            raise ConfigError(str(exc), hint="`skillsync rules --target NAME` lists rules") from None
+        self.policies = {p.id: p for p in policies.compile_policies(cfg.policy, source)}
+        self.waivers: list[waivers.Waiver] = []
+        if root is not None:
+            files = (cfg.waivers, cfg.baseline) if baseline else (cfg.waivers,)
+            for rel in files:
+                for w in waivers.load(root, rel):
+                    _ids(w.rule, f"rule '{w.rule}' (line {w.line})", rel, self.policies)
+                    self.waivers.append(w)
+        today = dt.date.today()
+        self.expired = [w for w in self.waivers if w.expired(today)]
+        self.active = [
+            (w.spec, set(_ids(w.rule, "", w.source, self.policies)))
+            for w in self.waivers
+            if not w.expired(today)
+        ]
         self.globals: dict[str, str] = {}
         for pattern, sev in cfg.rules.items():
-            for rid in _ids(pattern, f"validate.rules.{pattern}", source):
+            for rid in _ids(pattern, f"validate.rules.{pattern}", source, self.policies):
                 self.globals[rid] = sev
         self.overrides: list[tuple[ignore.IgnoreFile, dict[str, str]]] = []
         for n, ov in enumerate(cfg.overrides):
             sevs: dict[str, str] = {}
             for pattern, sev in ov.rules.items():
-                for rid in _ids(pattern, f"validate.overrides[{n}].rules.{pattern}", source):
+                for rid in _ids(pattern, f"validate.overrides[{n}].rules.{pattern}", source, self.policies):
                     sevs[rid] = sev
             self.overrides.append(
                 (ignore.from_list(ov.paths, "validate.overrides", "", numbered=False), sevs)
             )
         self.allow: list[tuple[ignore.IgnoreFile, set[str]]] = []
         for n, entry in enumerate(cfg.allow):
-            ids = set(_ids(entry.rule, f"validate.allow[{n}].rule", source))
+            ids = set(_ids(entry.rule, f"validate.allow[{n}].rule", source, self.policies))
             self.allow.append((ignore.from_list(entry.paths, "validate.allow", "", numbered=False), ids))
 
     def severity(self, rule: str, ws_path: str) -> str:
-        sev = self.globals.get(rule, RULES[rule].severity)
+        default = self.policies[rule].severity if rule in self.policies else RULES[rule].severity
+        sev = self.globals.get(rule, default)
         for spec_, sevs in self.overrides:  # later overrides win
             if rule in sevs and _matches(spec_, ws_path):
                 sev = sevs[rule]
         return sev
 
     def allowed(self, rule: str, ws_path: str) -> bool:
-        return any(rule in ids and _matches(spec_, ws_path) for spec_, ids in self.allow)
+        if any(rule in ids and _matches(spec_, ws_path) for spec_, ids in self.allow):
+            return True
+        return any(rule in ids and _matches(spec_, ws_path) for spec_, ids in self.active)
+
+    def expired_for(self, ws_paths: Iterable[str]) -> list[waivers.Waiver]:
+        """Expired waivers whose path covers one of ``ws_paths`` (a skill's shipped files)."""
+        paths = list(ws_paths)
+        return [w for w in self.expired if any(_matches(w.spec, p) for p in paths)]
 
 
-def _ids(pattern: str, key: str, source: str) -> list[str]:
+def _ids(pattern: str, key: str, source: str, own: dict[str, policies.Compiled] | None = None) -> list[str]:
     ids = rule_ids_matching(pattern)
+    if own:
+        if pattern == "*":
+            ids += list(own)
+        elif pattern.endswith(".*"):
+            ids += [p for p in own if p.startswith(pattern[:-1])]
+        elif pattern in own:
+            ids.append(pattern)
     if not ids:
         raise ConfigError(f"{source}: {key}: no rule '{pattern}'", hint="`skillsync rules` lists rule ids")
     return ids
@@ -139,10 +197,10 @@ def _inline_allowed(ctx: SkillContext, f: Finding, starts: dict[str, list[int]])
     return any(f.rule in rule_ids_matching(n) for n in names if n)
 
 
-def load_policy(ws: Workspace) -> Policy:
-    """The ``[validate]`` policy of ``ws`` (a ConfigError names an unknown rule id)."""
+def load_policy(ws: Workspace, targets: tuple[str, ...] | None = None, *, baseline: bool = True) -> Policy:
+    """The ``[validate]`` policy of ``ws`` with its waivers (ConfigError names an unknown rule or target)."""
     source = str(ws.config_path) if ws.config_path else "skillsync.toml"
-    return Policy(ws.config.validate_, source)
+    return Policy(ws.config.validate_, source, targets, root=ws.root, baseline=baseline)
 
 
 def check_skill(
@@ -165,17 +223,28 @@ def check_skill(
             selected = []
         ctx = SkillContext.load(ws, skill, selected)
     ctx.collision = collision
+    ctx.targets = policy.targets
     prefix = "" if skill.rel == "." else skill.rel + "/"
     out: list[Finding] = []
     starts: dict[str, list[int]] = {}
     for family in (_problem, *FAMILIES):
         for f in family(ctx):
+            breaks = f.targets or targets_rules.breaks(f.rule, policy.targets)
+            if breaks is not None and not breaks:
+                continue  # a rule of hosts that are not selected
             ws_path = skill.rel if f.path == "." else prefix + f.path
             sev = policy.severity(f.rule, ws_path)
             if sev == "off" or policy.allowed(f.rule, ws_path) or _inline_allowed(ctx, f, starts):
                 continue
             message, hint = security.mask(f.message), f.hint and security.mask(f.hint)
-            out.append(replace(f, path=ws_path, severity=_sev(sev), message=message, hint=hint))
+            out.append(
+                replace(f, path=ws_path, severity=_sev(sev), message=message, hint=hint, targets=breaks or ())
+            )
+    if policy.expired:
+        for w in policy.expired_for(prefix + f.rel for f in ctx.files):
+            sev = policy.severity(waivers.EXPIRED, w.source)
+            if sev != "off":
+                out.append(replace(waivers.expired_finding(w), severity=_sev(sev)))
     out.sort(key=lambda f: (f.path, f.line or 0, _SEVERITY_ORDER[f.severity], f.rule))
     return SkillReport(skill, out)
 
@@ -195,8 +264,12 @@ def _sev(value: str) -> Severity:
     return "error"
 
 
-def check_skills(ws: Workspace, skills: Sequence[Skill]) -> Report:
-    policy = load_policy(ws)
+def check_skills(
+    ws: Workspace, skills: Sequence[Skill], *, targets: tuple[str, ...] | None = None, baseline: bool = True
+) -> Report:
+    """Validate skills against ``targets`` (default: ``validate.targets`` of the config);
+    ``baseline=False`` ignores the baseline file (to write a new one)."""
+    policy = load_policy(ws, targets, baseline=baseline)
     return Report([check_skill(ws, s, policy) for s in skills])
 
 

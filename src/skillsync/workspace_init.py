@@ -72,6 +72,20 @@ COMMENTS: dict[str, str] = {
     ),
     "validate.body_max_lines": "SKILL.md body budget in lines (warning above).",
     "validate.body_max_tokens": "SKILL.md body budget in approximate tokens (warning above).",
+    "validate.targets": (
+        "Hosts the skills go to: agentskills, seren, claude-code, claude-api, claude-ai\n"
+        "(`skillsync rules --target NAME`); `validate --target` overrides."
+    ),
+    "validate.policy": (
+        "Rules of your own (docs/rules.md, Organization policies). Example:\n"
+        "[[validate.policy]]\n"
+        'id = "no-live-orders"\n'
+        'files = ["trading-*/scripts/*.py"]\n'
+        "forbid = ['live\\s*=\\s*True']\n"
+        'message = "scripts never place live orders"'
+    ),
+    "validate.waivers": "Committed waivers: [[waiver]] rule, path, reason, expires (docs/rules.md).",
+    "validate.baseline": "Written by `skillsync validate --write-baseline`; read like the waivers.",
     "remote": "Which remote commands talk to by default.",
     "remote.default": (
         'Name of the default remote. Unset: "local" (the embedded local registry) until you set up\n'

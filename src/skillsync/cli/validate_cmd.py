@@ -19,6 +19,17 @@ def _targets(app: AppState, paths: tuple[str, ...]) -> list[tuple[Workspace, lis
     return skills_for_paths(app.workspace(), paths, base)
 
 
+def _target_names(raw: str | None, option: str) -> tuple[str, ...] | None:
+    from skillsync.rules.targets import parse_names
+
+    if raw is None:
+        return None
+    try:
+        return parse_names(raw, option)
+    except ValueError as exc:
+        raise UsageError(str(exc), hint="`skillsync rules --target NAME` lists a target's rules") from None
+
+
 @click.command("validate")
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option(
@@ -29,8 +40,29 @@ def _targets(app: AppState, paths: tuple[str, ...]) -> list[tuple[Workspace, lis
     help="Output: text grouped by skill (the default), JSON, GitHub workflow annotations or SARIF 2.1.0.",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only on errors.")
+@click.option(
+    "--target",
+    "target",
+    metavar="NAME[,NAME...]",
+    default=None,
+    help="Hosts to check for (default: validate.targets, agentskills,seren): agentskills, seren, "
+    "claude-code, claude-api, claude-ai.",
+)
+@click.option(
+    "--write-baseline",
+    is_flag=True,
+    help="Record every current finding as a waiver in the baseline file (validate.baseline, "
+    "skillsync-baseline.toml) and exit 0: adopt rules now, fix what exists later.",
+)
 @json_option
-def validate_command(paths: tuple[str, ...], fmt: str | None, strict: bool, as_json: bool) -> int:
+def validate_command(
+    paths: tuple[str, ...],
+    fmt: str | None,
+    strict: bool,
+    target: str | None,
+    write_baseline: bool,
+    as_json: bool,
+) -> int:
     """Check skills before anything leaves the machine.
 
     PATH may be a workspace folder, a skill folder, or files inside skills (as pre-commit passes
@@ -47,15 +79,44 @@ def validate_command(paths: tuple[str, ...], fmt: str | None, strict: bool, as_j
     if as_json and fmt not in (None, "json"):
         raise UsageError(f"--json conflicts with --format {fmt}", hint="give one of them")
     fmt = "json" if as_json else (fmt or "text")
+    selected = _target_names(target, "--target")
     app = state()
     reports: list[Any] = []
+    if write_baseline:
+        if paths:
+            raise UsageError(
+                "--write-baseline records the whole workspace", hint="run it without PATH arguments"
+            )
+        return _write_baseline(app, paths, selected, as_json)
     for ws, skills in _targets(app, paths):
-        reports.extend(check_skills(ws, skills).skills)
+        reports.extend(check_skills(ws, skills, targets=selected).skills)
     report = Report(reports)
     out = reporters.render(report, fmt, colour=fmt == "text" and is_tty())
     if out:
         click.echo(out)
     return 1 if report.failed(strict) else 0
+
+
+def _write_baseline(
+    app: AppState, paths: tuple[str, ...], selected: tuple[str, ...] | None, as_json: bool
+) -> int:
+    import datetime as dt
+
+    from skillsync.rules import waivers
+    from skillsync.validate import check_skills
+
+    rows = []
+    for ws, skills in _targets(app, paths):
+        report = check_skills(ws, skills, targets=selected, baseline=False)
+        found = [f for r in report.skills for f in r.findings]
+        rel = ws.config.validate_.baseline
+        n = waivers.write_baseline(ws.root, rel, found, dt.date.today())
+        rows.append({"baseline": str(ws.root / rel), "waivers": n, "findings": len(found)})
+        if not as_json:
+            echo_err(f"wrote {n} waivers for {len(found)} findings to {ws.root / rel}")
+    if as_json:
+        emit_json({"baselines": rows})
+    return 0
 
 
 @click.command("fix")
@@ -112,22 +173,64 @@ def fix_command(paths: tuple[str, ...], dry_run: bool, as_json: bool) -> int:
 
 
 @click.command("rules")
+@click.option(
+    "--target",
+    "target",
+    metavar="NAME",
+    default=None,
+    help="Only the rules of one host (agentskills, seren, claude-code, claude-api, claude-ai), "
+    "with its source, the date it was checked and its limits.",
+)
 @json_option
-def rules_command(as_json: bool) -> int:
+def rules_command(target: str | None, as_json: bool) -> int:
     """List every validation rule: id, default severity, what it checks (docs/rules.md)."""
     from skillsync.rules import RULES
+    from skillsync.rules.limits import for_target
+    from skillsync.rules.targets import MEMBERSHIP, TARGETS
 
-    if as_json:
-        emit_json(
-            {
-                "rules": [
-                    {"id": r.id, "severity": r.severity, "description": r.summary, "fixable": r.fixable}
-                    for r in RULES.values()
-                ]
-            }
+    names = _target_names(target, "--target")
+    if names is not None and len(names) != 1:
+        raise UsageError(
+            "--target takes one name here", hint="run `skillsync rules --target NAME` per target"
         )
+    chosen = TARGETS[names[0]] if names else None
+    rules = [r for r in RULES.values() if chosen is None or r.id in chosen.rules]
+    if as_json:
+        doc: dict[str, Any] = {
+            "rules": [
+                {
+                    "id": r.id,
+                    "severity": r.severity,
+                    "description": r.summary,
+                    "fixable": r.fixable,
+                    "targets": list(MEMBERSHIP.get(r.id, ())),
+                }
+                for r in rules
+            ]
+        }
+        if chosen is not None:
+            doc["target"] = {
+                "name": chosen.name,
+                "title": chosen.title,
+                "source": chosen.source,
+                "checked": chosen.checked,
+                "fields": list(chosen.fields) if chosen.fields is not None else None,
+                "limits": [
+                    {"key": h.key, "value": h.value, "unit": h.unit, "source": h.source, "checked": h.checked}
+                    for h in for_target(chosen.name)
+                ],
+            }
+        emit_json(doc)
         return 0
-    width = max(len(r) for r in RULES)
-    for r in RULES.values():
+    if chosen is not None:
+        click.echo(f"{chosen.name}: {chosen.title}")
+        click.echo(f"source: {chosen.source} (checked {chosen.checked})")
+        if chosen.fields is not None:
+            click.echo(f"frontmatter keys: {', '.join(chosen.fields)}")
+        for h in for_target(chosen.name):
+            click.echo(f"limit {h.key} = {h.value} {h.unit} ({h.source}, checked {h.checked})")
+        click.echo("")
+    width = max(len(r.id) for r in rules)
+    for r in rules:
         click.echo(f"{r.id:<{width}}  {r.severity:<7}  {r.summary}")
     return 0

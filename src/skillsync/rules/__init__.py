@@ -33,6 +33,7 @@ class Finding:
     message: str
     hint: str | None = None
     severity: Severity = "error"
+    targets: tuple[str, ...] = ()  # the selected targets this breaks (empty: a rule of no target)
 
 
 def _r(rule_id: str, severity: Severity, summary: str, *, fixable: bool = False) -> RuleInfo:
@@ -127,6 +128,50 @@ _ALL: tuple[RuleInfo, ...] = (
         "warning",
         "no random-looking value assigned to a credential name (API_KEY, *_TOKEN, *_SECRET, *PASSWORD)",
     ),
+    # claude-code.*, claude-api.*, claude-ai.*: what one host needs beyond the shared rules
+    # (targets and their rule sets: rules/targets.py; host limits: rules/limits.py).
+    _r(
+        "claude-code.description-listing",
+        "warning",
+        "'description' fits Claude Code's skill listing (250 chars)",
+    ),
+    _r(
+        "claude-code.field-value",
+        "warning",
+        "disable-model-invocation/user-invocable are true or false; effort low..max; context fork",
+    ),
+    _r("claude-api.name-chars", "error", "'name' holds only ASCII lowercase letters, digits and hyphens"),
+    _r("claude-api.reserved-word", "error", "'name' has no reserved word ('anthropic', 'claude')"),
+    _r("claude-api.xml-tag", "error", "'name' and 'description' contain no XML tags"),
+    _r(
+        "claude-api.upload-too-large",
+        "error",
+        "all files together are under the Skills API upload limit (8 MiB)",
+    ),
+    _r("claude-ai.too-many-files", "error", "the skill ships at most 200 files (claude.ai zip upload)"),
+    _r("claude-ai.too-large", "error", "the skill is at most 30 MiB uncompressed (claude.ai zip upload)"),
+    _r("claude-ai.skill-md-count", "error", "exactly one SKILL.md ships (claude.ai zip upload)"),
+    # supply.*: supply-chain patterns in every shipped file (rules/supply.py).
+    _r(
+        "supply.invisible-unicode",
+        "error",
+        "no zero-width, bidirectional-control or Unicode tag characters (hidden text)",
+    ),
+    _r("supply.prompt-override", "warning", "SKILL.md and documents hold no instruction-override phrases"),
+    _r("supply.download-exec", "warning", "no download run at once as code (curl | sh, irm | iex)"),
+    _r("supply.decode-exec", "error", "nothing decodes an embedded base64/hex blob and executes it"),
+    _r(
+        "supply.credential-exfil",
+        "error",
+        "no script reads ~/.ssh, ~/.aws, browser profiles or ~/.env and also makes a network call",
+    ),
+    _r("supply.env-dump", "error", "no script serialises the whole environment or sends it out"),
+    _r("supply.unpinned-install", "warning", "package installs in scripts name an exact version"),
+    _r("supply.embedded-executable", "error", "no ELF, PE or Mach-O executable ships"),
+    _r("supply.embedded-archive", "warning", "no zip, tar, gzip, 7z, rar, xz or bzip2 archive ships"),
+    # waiver.*: the committed waivers file (rules/waivers.py).
+    _r("waiver.expired", "error", "no waiver in the waivers or baseline file is past its 'expires' date"),
+    _r("supply.impersonation", "warning", "'name' and 'description' claim no vendor's authority (official)"),
 )
 
 RULES: dict[str, RuleInfo] = {r.id: r for r in _ALL}
@@ -143,12 +188,45 @@ def rule_ids_matching(pattern: str) -> list[str]:
 
 
 def markdown() -> str:
-    """docs/rules.md: the rule table (from :data:`RULES`) between rules_head.md and rules_tail.md."""
+    """docs/rules.md: the rule table (from :data:`RULES`), the targets and host limits, between
+    rules_head.md and rules_tail.md."""
     from importlib.resources import files
+
+    from skillsync.rules.limits import LIMITS
+    from skillsync.rules.targets import MEMBERSHIP, TARGETS
 
     head = files("skillsync.rules").joinpath("rules_head.md").read_text("utf-8")
     tail = files("skillsync.rules").joinpath("rules_tail.md").read_text("utf-8")
-    rows = ["| Rule | Default | Checks that | `fix` |", "|---|---|---|---|"]
+    rows = ["| Rule | Default | Checks that | Targets | `fix` |", "|---|---|---|---|---|"]
     for r in _ALL:
-        rows.append(f"| `{r.id}` | {r.severity} | {r.summary} | {'yes' if r.fixable else ''} |")
+        owners = ", ".join(MEMBERSHIP.get(r.id, ())) or "(all)"
+        rows.append(f"| `{r.id}` | {r.severity} | {r.summary} | {owners} | {'yes' if r.fixable else ''} |")
+    rows += [
+        "",
+        "## Targets",
+        "",
+        "A rule of some targets runs only when one of them is selected (`validate --target NAME[,NAME...]`,",
+        "or `validate.targets` in skillsync.toml; default `agentskills,seren`); each finding lists the",
+        "selected targets it breaks (JSON `targets`, SARIF `properties.targets`). Rules marked `(all)`",
+        "above belong to no host and always run, with an empty `targets` list.",
+        "`skillsync rules --target NAME` prints one target's rules, source and limits.",
+        "",
+        "| Target | Host | Source | Checked | Frontmatter keys it knows |",
+        "|---|---|---|---|---|",
+    ]
+    for t in TARGETS.values():
+        keys = ", ".join(f"`{k}`" for k in t.fields) if t.fields is not None else "(not checked)"
+        rows.append(f"| `{t.name}` | {t.title} | {t.source} | {t.checked} | {keys} |")
+    rows += [
+        "",
+        "### Host limits",
+        "",
+        "Limits a host may change, one line each in `src/skillsync/rules/limits.py` (a test pins them).",
+        "",
+        "| Target | Limit | Value | Source | Checked | Note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for h in LIMITS:
+        value = f"{h.value} {h.unit}"
+        rows.append(f"| `{h.target}` | `{h.key}` | {value} | {h.source} | {h.checked} | {h.note} |")
     return head.rstrip("\n") + "\n\n" + "\n".join(rows) + "\n\n" + tail.lstrip("\n")

@@ -110,6 +110,7 @@ class SkillContext:
     selected: list[tuple[str, str]]  # (rel, absolute path) from skillsync.selection.select_paths
     files: list[FileInfo] = field(default_factory=list)
     collision: str | None = None  # selection's message when two names collide by case/NFC
+    targets: tuple[str, ...] = ("agentskills", "seren")  # the selected validation targets
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (rel, why) of files not read
 
     @classmethod

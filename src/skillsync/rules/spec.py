@@ -62,14 +62,8 @@ def _at(md: skillmd.SkillMd, key: str) -> int:
 def _fields(ctx: SkillContext, md: skillmd.SkillMd) -> Iterator[Finding]:
     data = md.data
     for key, f in md.fields.items():
-        if key not in ALLOWED_FIELDS:
-            yield Finding(
-                "spec.unknown-field",
-                SKILL_FILE,
-                f.line,
-                f"unknown top-level field '{key}'",
-                "move it under 'metadata:' or remove it; allowed: " + ", ".join(ALLOWED_FIELDS),
-            )
+        if key not in ALLOWED_FIELDS:  # every target that checks keys knows these
+            yield from _unknown(ctx, key, f.line)
     yield from _name(ctx, md, data)
     yield from _description(md, data)
     if "compatibility" in data:
@@ -129,6 +123,24 @@ def _fields(ctx: SkillContext, md: skillmd.SkillMd) -> Iterator[Finding]:
             _at(md, "allowed-tools"),
             "'allowed-tools' should be a string or a list of strings",
             "write the tools space-separated: 'allowed-tools: Read Bash(git:*)'",
+        )
+
+
+def _unknown(ctx: SkillContext, key: str, line: int) -> Iterator[Finding]:
+    """One finding for a key unknown to some selected targets, listing them (rules/targets.py)."""
+    from skillsync.rules.targets import TARGETS, rejecting
+
+    breaks = rejecting(ctx.targets, key)
+    if breaks:
+        known = TARGETS[breaks[0]].fields or ALLOWED_FIELDS
+        yield Finding(
+            "spec.unknown-field",
+            SKILL_FILE,
+            line,
+            f"unknown top-level field '{key}'"
+            + ("" if breaks == ("agentskills",) else f" ({', '.join(breaks)})"),
+            "move it under 'metadata:' or remove it; allowed: " + ", ".join(known),
+            targets=breaks,
         )
 
 
