@@ -497,8 +497,8 @@ def test_drop_through_the_embedded_transport_is_network_error(tmp_path: Path) ->
 
     ws = open_workspace(tmp_path)
     client = make_client(resolve_remote(ws.config, "local"), ws.state_dir, retries=0)
-    app = client._http._transport.app  # type: ignore[attr-defined]
-    app.state.faults[:] = [emulator.Fault(route="GET /organizations", mode="drop")]
+    registry = client._http._transport.app  # type: ignore[attr-defined]  # an EmbeddedRegistry
+    registry.full_app().state.faults[:] = [emulator.Fault(route="GET /organizations", mode="drop")]
 
     async def go() -> None:
         async with client:

@@ -82,6 +82,7 @@ async def push_async(
     async with open_session(ws, options.remote, ev) as session:
         with wait_for_lock(ws, ev.waiting):
             sync_state = SyncState.load(ws)
+            loaded = sync_state.to_json()
             plan = await plan_push(
                 session,
                 ws,
@@ -94,7 +95,7 @@ async def push_async(
             ev.planned(plan)
             result = PushResult(session.name, session.org_id, options.dry_run, plan, proceeded=True)
             if options.dry_run or not plan.actionable:
-                sync_state.save()
+                sync_state.save_if_changed(loaded)
                 return result
             if not ev.confirm(plan, session.name):
                 return PushResult(session.name, session.org_id, options.dry_run, plan, proceeded=False)

@@ -20,10 +20,10 @@ from skillsync.emulator import routes_orgs, routes_publishers, routes_skills
 from skillsync.emulator.contract import openapi_text
 from skillsync.emulator.db import Store
 from skillsync.emulator.deps import json_body
+from skillsync.emulator.embedded import open_store
 from skillsync.emulator.errors import ApiError
 from skillsync.emulator.faults import Fault, FaultMiddleware
 from skillsync.emulator.limits import resolve_limits
-from skillsync.emulator.seed import apply_seed, ensure_personal_orgs, ensure_token_user, load_seed
 
 
 def _error(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -72,15 +72,18 @@ def create_app(
     admin routes (``/_emulator/faults``) exist only with an ``admin_token``, and take only it: a
     user's key must not be able to break the registry for every other user.
     """
-    store = Store(db_path)
-    seed_doc = load_seed(seed) if seed is not None else None
-    with store.write() as conn:
-        if seed_doc is not None:
-            apply_seed(conn, seed_doc)
-        for token in tokens:
-            ensure_token_user(conn, token)
-        ensure_personal_orgs(conn)
+    store = open_store(db_path, tokens=tokens, seed=seed)
+    return build_app(store, faults=faults, limits=limits, admin_token=admin_token)
 
+
+def build_app(
+    store: Store,
+    *,
+    faults: Sequence[Fault] = (),
+    limits: dict[str, int] | None = None,
+    admin_token: str | None = None,
+) -> FastAPI:
+    """The ASGI app over an open ``store`` (see ``create_app``)."""
     app = FastAPI(
         title="skillsync local registry",
         openapi_url=None,

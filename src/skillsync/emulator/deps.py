@@ -13,10 +13,11 @@ from typing import Any
 from fastapi import Request
 from starlette.requests import ClientDisconnect
 
-from skillsync.emulator.db import Store, token_digest
-from skillsync.emulator.errors import ApiError, invalid, not_found
+from skillsync.emulator.access import member_org as member_org  # re-exported for the route modules
+from skillsync.emulator.access import token_user
+from skillsync.emulator.db import Store
+from skillsync.emulator.errors import ApiError, invalid
 
-DEFAULT_ORG = "default"
 BODY_SLACK = 1 << 20  # JSON framing around the base64 payloads
 SPOOL_BYTES = 1 << 20  # request bodies larger than this are spooled to a temp file as they arrive
 MAX_JSON_DEPTH = 64  # arrays/objects nested deeper are refused (the API's documents nest 4 levels)
@@ -37,11 +38,10 @@ def auth(request: Request) -> Ctx:
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthorized", "missing bearer token: send 'Authorization: Bearer <key>'")
     store: Store = request.app.state.store
-    with store.read() as conn:
-        row = conn.execute("SELECT id FROM users WHERE token_sha256 = ?", (token_digest(token),)).fetchone()
-    if row is None:
+    user_id = token_user(store, token)
+    if user_id is None:
         raise ApiError(401, "unauthorized", "invalid API key")
-    return Ctx(store=store, user_id=row["id"], limits=request.app.state.limits)
+    return Ctx(store=store, user_id=user_id, limits=request.app.state.limits)
 
 
 async def json_body(request: Request) -> Any:
@@ -157,34 +157,6 @@ def page(total: int, count: int, limit: int, offset: int) -> dict[str, Any]:
         "offset": offset,
         "has_more": offset + count < total,
     }
-
-
-def member_org(conn: sqlite3.Connection, user_id: str, org_id: str, *, allow_default: bool) -> sqlite3.Row:
-    """The organization ``org_id`` if the user belongs to it.
-
-    With ``allow_default`` (invites, members, publishers, policy), ``default`` names the user's
-    personal organization and a stranger gets 403. Custom-skill paths do not document ``default``,
-    so there it and any organization the user cannot see are a 404.
-    """
-    if allow_default and org_id == DEFAULT_ORG:
-        row = conn.execute(
-            "SELECT o.* FROM organizations o JOIN members m ON m.organization_id = o.id "
-            "WHERE m.user_id = ? AND o.deleted_at IS NULL ORDER BY o.is_personal DESC, o.created_at LIMIT 1",
-            (user_id,),
-        ).fetchone()
-        if row is None:
-            raise ApiError(403, "forbidden", "you have no organization")
-        return row  # type: ignore[no-any-return]
-    row = conn.execute(
-        "SELECT o.* FROM organizations o JOIN members m ON m.organization_id = o.id "
-        "WHERE o.id = ? AND m.user_id = ? AND o.deleted_at IS NULL",
-        (org_id, user_id),
-    ).fetchone()
-    if row is None:
-        if allow_default:
-            raise ApiError(403, "forbidden", f"you are not a member of organization {org_id}")
-        raise not_found(f"organization {org_id}")
-    return row  # type: ignore[no-any-return]
 
 
 def role_of(conn: sqlite3.Connection, user_id: str, org_id: str) -> str | None:

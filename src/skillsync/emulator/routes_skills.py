@@ -16,34 +16,11 @@ from skillsync.emulator.db import new_id, now
 from skillsync.emulator.deps import Ctx, auth, data, json_body, json_object, member_org
 from skillsync.emulator.errors import ApiError, not_found, unprocessable
 from skillsync.emulator.files import StoredFile, build_bundle, check_skill_slug, ingest, parse_skill_md
+from skillsync.emulator.skill_docs import SUMMARY_COLS, list_skills, skill_doc, summary
 
 router = APIRouter()
 Auth = Annotated[Ctx, Depends(auth)]
 BASE = "/organizations/{organization_id}/custom-skills"
-
-_SUMMARY_COLS = (
-    "id, skill_id, organization_id, revision_number, status, bundle_sha256, bundle_size_bytes, "
-    "file_count, created_by_user_id, created_at, published_at, title, description"
-)
-
-
-def summary(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "organization_custom_skill_id": row["skill_id"],
-        "organization_id": row["organization_id"],
-        "revision_number": row["revision_number"],
-        "status": row["status"],
-        "bundle_sha256": row["bundle_sha256"],
-        "bundle_size_bytes": row["bundle_size_bytes"],
-        "bundle_artifact_key": f"local/{row['bundle_sha256']}.tar.gz",
-        "file_count": row["file_count"],
-        "created_by_user_id": row["created_by_user_id"],
-        "created_at": row["created_at"],
-        "published_at": row["published_at"],
-        "title": row["title"],
-        "description": row["description"],
-    }
 
 
 def full_revision(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
@@ -72,33 +49,6 @@ def full_revision(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
         ],
     )
     return doc
-
-
-def _revision_row(conn: sqlite3.Connection, rev_id: str | None) -> sqlite3.Row | None:
-    if rev_id is None:
-        return None
-    return conn.execute(f"SELECT {_SUMMARY_COLS} FROM revisions WHERE id = ?", (rev_id,)).fetchone()  # type: ignore[no-any-return]
-
-
-def skill_doc(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
-    latest = _revision_row(conn, row["latest_revision_id"])
-    published = _revision_row(conn, row["published_revision_id"])
-    return {
-        "id": row["id"],
-        "organization_id": row["organization_id"],
-        "slug": row["slug"],
-        "display_name": row["display_name"],
-        "description": row["description"],
-        "status": row["status"],
-        "latest_revision_id": row["latest_revision_id"],
-        "published_revision_id": row["published_revision_id"],
-        "latest_revision": summary(latest) if latest is not None else None,
-        "published_revision": summary(published) if published is not None else None,
-        "created_by_user_id": row["created_by_user_id"],
-        "updated_by_user_id": row["updated_by_user_id"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
 
 
 def _skill(conn: sqlite3.Connection, ctx: Ctx, org_id: str, skill_id: str) -> sqlite3.Row:
@@ -274,16 +224,7 @@ def list_custom_skills(
     ctx: Auth, organization_id: str, q: str | None = None, include_archived: bool = False
 ) -> dict[str, Any]:
     with ctx.store.read() as conn:
-        member_org(conn, ctx.user_id, organization_id, allow_default=False)
-        sql = "SELECT * FROM skills WHERE organization_id = ?"
-        args: list[Any] = [organization_id]
-        if not include_archived:
-            sql += " AND status = 'active'"
-        if q:
-            sql += " AND (instr(lower(slug), lower(?)) > 0 OR instr(lower(display_name), lower(?)) > 0)"
-            args += [q, q]
-        rows = conn.execute(sql + " ORDER BY slug", args).fetchall()
-        return data([skill_doc(conn, r) for r in rows])
+        return data(list_skills(conn, ctx.user_id, organization_id, q, include_archived))
 
 
 @router.post(BASE)
@@ -334,7 +275,7 @@ def list_custom_skill_revisions(ctx: Auth, organization_id: str, skill_id: str) 
     with ctx.store.read() as conn:
         _skill(conn, ctx, organization_id, skill_id)
         rows = conn.execute(
-            f"SELECT {_SUMMARY_COLS} FROM revisions WHERE skill_id = ? ORDER BY revision_number DESC",
+            f"SELECT {SUMMARY_COLS} FROM revisions WHERE skill_id = ? ORDER BY revision_number DESC",
             (skill_id,),
         ).fetchall()
         return data([summary(r) for r in rows])

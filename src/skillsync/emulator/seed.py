@@ -16,8 +16,6 @@ from typing import Any
 from skillsync.emulator.analytics import usage_day, usage_totals
 from skillsync.emulator.db import new_id, now, token_digest
 from skillsync.emulator.errors import ApiError
-from skillsync.emulator.routes_orgs import default_policy
-from skillsync.emulator.routes_publishers import USDC, insert_publisher, payout_doc
 
 # Which earnings total a seeded payout counts towards, when the seed does not give that total.
 _PAYOUT_BUCKETS = {
@@ -135,6 +133,8 @@ def check_shape(seed: dict[str, Any]) -> None:
 
 def apply_seed(conn: sqlite3.Connection, seed: dict[str, Any]) -> None:
     """Insert the seed's users, organizations and their members, invites, policy and publishers."""
+    from skillsync.emulator.routes_orgs import default_policy  # lazy: seeding is rare, FastAPI is not cheap
+
     check_shape(seed)
     digest = hashlib.sha256(json.dumps(seed, sort_keys=True).encode()).hexdigest()
     if conn.execute("SELECT 1 FROM meta WHERE key = 'seed_sha256'").fetchone():
@@ -193,6 +193,8 @@ def apply_seed(conn: sqlite3.Connection, seed: dict[str, Any]) -> None:
 
 
 def _seed_publisher(conn: sqlite3.Connection, org_id: str, pub: dict[str, Any], where: str) -> None:
+    from skillsync.emulator.routes_publishers import USDC, insert_publisher, payout_doc  # lazy, as above
+
     body = {k: v for k, v in pub.items() if k not in ("id", "earnings", "payouts", "usage", "agents")}
     pub_id = str(pub.get("id") or uuid.uuid5(SEED_NS, "publisher:" + str(_need(pub, "slug", where))))
     try:
@@ -254,6 +256,8 @@ def _seed_usage(
     conn: sqlite3.Connection, pub_id: str, pub: dict[str, Any], assets: dict[str, Any], where: str
 ) -> None:
     """Insert the publisher's recorded usage and agent balances (see emulator/analytics.py)."""
+    from skillsync.emulator.routes_publishers import USDC  # lazy, as in apply_seed
+
     for k, row in enumerate(pub.get("usage", [])):
         at = f"{where}.usage[{k}]"
         asset_id = str(row.get("asset_id", USDC["id"]))

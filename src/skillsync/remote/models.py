@@ -12,8 +12,6 @@ fails a test instead of a push. Conventions:
   booleans, the documented default for enums).
 """
 
-from __future__ import annotations
-
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,11 +34,11 @@ _SIZE = Field(ge=0, le=MAX_REMOTE_FILE_BYTES)
 
 
 class _Response(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Organization(_Response):

@@ -219,7 +219,8 @@ def local_token(state_dir: Path) -> str:
 def embedded_transport(state_dir: Path, token: str) -> httpx.AsyncBaseTransport:
     """An ASGI transport to the local registry app over ``state_dir/registry.sqlite3``."""
     try:
-        from skillsync.emulator import create_app  # type: ignore[import-untyped,unused-ignore]  # lazy: only the local remote pays for it
+        # lazy: only the local remote pays for it; FastAPI loads only if a request needs it
+        from skillsync.emulator.embedded import EmbeddedRegistry  # type: ignore[import-untyped,unused-ignore]
     except ImportError as exc:
         raise LocalError(
             f"the embedded local registry is not available ({exc})",
@@ -228,7 +229,7 @@ def embedded_transport(state_dir: Path, token: str) -> httpx.AsyncBaseTransport:
     state_dir.mkdir(parents=True, exist_ok=True)
     db = state_dir / REGISTRY_DB
     try:
-        app = create_app(db, tokens=[token])
+        app = EmbeddedRegistry(db, tokens=[token])
     except (sqlite3.Error, OSError) as exc:
         raise LocalError(
             f"{db}: cannot open the local registry database: {exc}",

@@ -207,6 +207,12 @@ class SyncState:
                 scopes[scope] = entries
         return {"format": STATE_FORMAT, "version": STATE_VERSION, "scopes": scopes}
 
+    def save_if_changed(self, before: dict[str, Any]) -> None:
+        """Save unless the state still equals ``before`` (its ``to_json()`` at load) and is on disk:
+        an unchanged ``status`` or no-op ``push`` then writes (and fsyncs) nothing."""
+        if self.to_json() != before or not self.path.exists():
+            self.save()
+
     def save(self) -> None:
         """Write atomically. Callers hold :func:`state_lock` (push, publish, pull) or accept last-writer-wins
         for cache-only updates (status, diff, log)."""
@@ -225,8 +231,9 @@ def update_state(ws: Workspace, mutate: Any, *, wait: bool = False) -> bool:
     try:
         with state_lock(ws, wait=wait):
             state = SyncState.load(ws)
+            before = state.to_json()
             mutate(state)
-            state.save()
+            state.save_if_changed(before)
     except LocalError:
         return False
     return True
