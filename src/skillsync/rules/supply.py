@@ -1,9 +1,11 @@
 """supply.*: supply-chain patterns in every shipped file (hidden text, fetched code, exfiltration).
 
 Every scan is linear in the file size: a rule first looks for cheap literals (``bytes in``, memchr
-speed) and skips the file without them; its patterns start with a literal and use only bounded
-repeats, so the regex engine's prefix search drives the scan and each candidate costs a bounded
-amount of work. Findings per rule and file are capped (:data:`MAX_PER_FILE`).
+speed; each literal tested once per file, :class:`_Has`) and skips the file without them; its
+patterns start with a literal, or are tried only where one of their first words is
+(:func:`_anchored`), and use only bounded repeats, so each candidate costs a bounded amount of
+work. Findings per rule and file are capped (:data:`MAX_PER_FILE`). A literal test is a full pass
+over the file when the literal is absent (the usual case), so the number of them is the cost.
 """
 
 from __future__ import annotations
