@@ -169,9 +169,9 @@ _ALL: tuple[RuleInfo, ...] = (
     _r("supply.unpinned-install", "warning", "package installs in scripts name an exact version"),
     _r("supply.embedded-executable", "error", "no ELF, PE or Mach-O executable ships"),
     _r("supply.embedded-archive", "warning", "no zip, tar, gzip, 7z, rar, xz or bzip2 archive ships"),
+    _r("supply.impersonation", "warning", "'name' and 'description' claim no vendor's authority (official)"),
     # waiver.*: the committed waivers file (rules/waivers.py).
     _r("waiver.expired", "error", "no waiver in the waivers or baseline file is past its 'expires' date"),
-    _r("supply.impersonation", "warning", "'name' and 'description' claim no vendor's authority (official)"),
 )
 
 RULES: dict[str, RuleInfo] = {r.id: r for r in _ALL}
