@@ -292,3 +292,18 @@ def test_decide_properties(
     gated = gate(d, ["SKILL.md:1: spec.name: bad"])
     assert gated == (BLOCKED if d.action in ("create", "revision") else d)
     assert gate(d, []) == d
+
+
+def test_push_summary_counts_a_push_refused_at_apply_time_as_blocked() -> None:
+    """A planned revision that the stale-plan guard or a conflict refused created nothing: blocked."""
+    from types import SimpleNamespace
+
+    from skillsync.sync.sync_text import push_counts
+
+    def item(action: str, result: str | None, state: str = "modified") -> SimpleNamespace:
+        return SimpleNamespace(decision=SimpleNamespace(action=action), result=result,
+                               status=SimpleNamespace(state=state))
+
+    counts = push_counts([item("revision", "refused"), item("revision", "revised"),
+                          item("create", "created", "new"), item("skip", "skipped", "unchanged")])
+    assert counts == {"created": 1, "updated": 1, "unchanged": 1, "blocked": 1, "failed": 0, "skipped": 0}

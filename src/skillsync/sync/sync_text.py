@@ -57,6 +57,8 @@ def push_counts(items: Sequence[PushItem]) -> dict[str, int]:
             counts["failed"] += 1
         elif item.result is None:  # not attempted (declined, dry run)
             continue
+        elif item.result == "refused":  # planned an upload, refused at apply time (conflict, stale plan)
+            counts["blocked"] += 1
         elif action == "create":
             counts["created"] += 1
         elif action in ("revision", "publish", "update"):
