@@ -33,7 +33,7 @@ from skillsync.rules import (
 )
 from skillsync.rules import files as files_rules
 from skillsync.rules import targets as targets_rules
-from skillsync.rules.context import SkillContext
+from skillsync.rules.context import SkillContext, line_starts
 from skillsync.selection import NameCollisionError, select_paths
 from skillsync.text import printable
 from skillsync.workspace import SKILL_FILE, Skill, Workspace, find_root, open_workspace
@@ -185,7 +185,7 @@ def _inline_allowed(ctx: SkillContext, f: Finding, starts: dict[str, list[int]])
     data = info.data
     lines = starts.get(f.path)
     if lines is None:  # once per file: many findings in a large file stay linear
-        lines = starts[f.path] = security.line_starts(data)
+        lines = starts[f.path] = line_starts(data)
     if f.line > len(lines):
         return False
     start = lines[f.line - 1]

@@ -4,6 +4,8 @@ and SKILL.md."""
 from __future__ import annotations
 
 import os
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -13,6 +15,27 @@ from skillsync.workspace import SKILL_FILE, Skill, Workspace
 
 if TYPE_CHECKING:
     from skillsync.manifest import Manifest
+
+def line_starts(data: bytes) -> list[int]:
+    """Offsets where each line of ``data`` starts (one pass; lines of many findings by bisect)."""
+    return [0, *(m.end() for m in re.finditer(b"\n", data))]
+
+
+class LineIndex:
+    """Line numbers of byte offsets in one file, for every rule that reports one: the line starts
+    are found once, on the first finding, so a file without findings costs nothing."""
+
+    __slots__ = ("_data", "_starts")
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._starts: list[int] | None = None
+
+    def at(self, pos: int) -> int:
+        if self._starts is None:
+            self._starts = line_starts(self._data)
+        return bisect_right(self._starts, pos)
+
 
 # Files are read up to this many bytes for the text checks (a larger file is still size-checked).
 READ_CAP = 64 * 1024 * 1024

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 
 from skillsync.rules import Finding
-from skillsync.rules.context import SkillContext
+from skillsync.rules.context import LineIndex, SkillContext
 
 # (rule id, what it is, literals one of which every match contains, pattern, length of its fixed
 # prefix). Each pattern starts with a literal, found by the regex engine's prefix search (faster
@@ -217,11 +216,6 @@ def mask(text: str) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def line_starts(data: bytes) -> list[int]:
-    """Offsets where each line of ``data`` starts (one pass; lines of many findings by bisect)."""
-    return [0, *(m.end() for m in re.finditer(b"\n", data))]
-
-
 def check(ctx: SkillContext) -> Iterator[Finding]:
     for f in ctx.files:
         if f.binary or not f.data:
@@ -229,8 +223,8 @@ def check(ctx: SkillContext) -> Iterator[Finding]:
         hits = sorted(scan(f.data), key=lambda h: h[2])
         if not hits:
             continue
-        starts = line_starts(f.data)
-        lines = [bisect_right(starts, pos) for _, _, pos in hits]
+        index = LineIndex(f.data)
+        lines = [index.at(pos) for _, _, pos in hits]
         specific = {n for (rule, _, _), n in zip(hits, lines, strict=True) if rule != _GENERIC_RULE}
         for (rule, kind, _), line in zip(hits, lines, strict=True):
             if rule == _GENERIC_RULE and line in specific:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 
 from skillsync.rules import Finding
-from skillsync.rules.context import FileInfo, SkillContext
+from skillsync.rules.context import FileInfo, LineIndex, SkillContext
 from skillsync.workspace import SKILL_FILE
 
 MAX_PER_FILE = 10
@@ -37,8 +37,11 @@ SCRIPT_EXTENSIONS = frozenset(
         ".rb",
         ".pl",
         ".php",
+        ".lua",
+        ".bat",
+        ".cmd",
     )
-) | frozenset((".lua", ".bat", ".cmd"))
+)
 DOC_EXTENSIONS = frozenset((".md", ".markdown", ".txt", ".rst", ".mdx"))
 # Office files and similar are zip containers by design, not archives someone slipped in.
 ZIP_DOCUMENTS = frozenset(
@@ -73,20 +76,6 @@ class _Lazy:
 
 
 _lazy = _Lazy
-
-
-class _Lines:
-    """Line numbers for increasing byte offsets, counted incrementally (linear over one scan)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos, self.line = data, 0, 1
-
-    def at(self, pos: int) -> int:
-        if pos < self.pos:
-            self.pos, self.line = 0, 1
-        self.line += self.data.count(b"\n", self.pos, pos)
-        self.pos = pos
-        return self.line
 
 
 class _Has(dict[bytes, bool]):
@@ -153,7 +142,7 @@ def _invisible(f: FileInfo) -> Iterator[Finding]:
     # bytes: that short copy (one C pass) tells whether the file needs the scan at all.
     if _INVISIBLE.search(d.translate(None, _ASCII)) is None:
         return
-    lines, n, pos = _Lines(d), 0, 0
+    lines, n, pos = LineIndex(d), 0, 0
     search = _INVISIBLE.search
     while n < MAX_PER_FILE:
         m = search(d, pos)
@@ -253,7 +242,7 @@ def _override(f: FileInfo) -> Iterator[Finding]:
                 ):
                     hits.append(m)  # a word start, not quoted as an example of what not to write
     hits.sort(key=lambda m: m.start())
-    lines = _Lines(d)
+    lines = LineIndex(d)
     for m in hits[:MAX_PER_FILE]:
         phrase = d[m.start() : m.end()].decode("utf-8", "replace")
         yield Finding(
@@ -338,7 +327,7 @@ def _download_exec(f: FileInfo, has: _Has | None = None) -> Iterator[Finding]:
     for needs, rx in _FETCH_EXEC:
         if all(has[n] if isinstance(n, bytes) else has.any(n) for n in needs):
             hits.extend(m.start() for m in itertools.islice(rx.finditer(d), MAX_PER_FILE))
-    lines = _Lines(d)
+    lines = LineIndex(d)
     for pos in sorted(set(hits))[:MAX_PER_FILE]:
         yield Finding(
             "supply.download-exec",
@@ -441,7 +430,7 @@ def _decode_exec(f: FileInfo, has: _Has | None = None) -> Iterator[Finding]:
     code = has.any(_CODE_RUNNERS) and any(w in d for w in _DECODER_WORDS)
     if not code and not any(has[g] and any(w in d for w in ws) for g, ws in _SHELL_DECODE_GATES):
         return
-    lines = _Lines(d)
+    lines = LineIndex(d)
     # Exact narrowing: a match of a branch holds that branch's literals (a decoder call, or the
     # shell tool), so a file without them skips it; the rest runs from its anchors only.
     decoder = any(w in d for w in _DECODER_CALLS)
@@ -658,7 +647,7 @@ def _unpinned(f: FileInfo) -> Iterator[Finding]:
     d = f.data
     if not any(g in d for g in _INSTALL_GATES) or not any(t in d for t in _INSTALLERS):
         return
-    lines = _Lines(d)
+    lines = LineIndex(d)
     hits: list[tuple[int, list[str]]] = []
     for m in _INSTALL.finditer(d):
         if not _runs_here(f, d, m.start()):
