@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -188,17 +188,12 @@ class Workspace:
 
     @staticmethod
     def _holds(skill: Skill, path: Path) -> bool:
-        target = Path(os.path.abspath(path))  # noqa: PTH100 - no symlink resolution
-        return target == skill.path or skill.path in target.parents
+        return _holds(skill, Path(os.path.abspath(path)))  # noqa: PTH100 - no symlink resolution
 
     def owner_of(self, path: Path, *, broken: bool = False) -> Skill | None:
         """The skill whose folder holds ``path`` (a folder or a file), or None; with ``broken``,
         skills with a Problem count too."""
-        best: Skill | None = None
-        for skill in self.all_skills() if broken else self.skills():
-            if self._holds(skill, path) and (best is None or len(skill.path.parts) > len(best.path.parts)):
-                best = skill
-        return best
+        return owner_among(self.all_skills() if broken else self.skills(), path)
 
     def locate(self, path: Path) -> tuple[Skill, Path] | None:
         """The skill holding ``path``, and ``path`` spelled under :attr:`root`; or None.
@@ -421,3 +416,17 @@ def unmatched_hint(root: Path, rel: str, has_config: bool) -> str:
         f'add a layout to {where}: [[workspace.layouts]] glob = "{glob}", '
         f'or a slug: [workspace.slugs] "{rel}" = "NAME" (docs/config.md)'
     )
+
+
+def _holds(skill: Skill, target: Path) -> bool:
+    return target == skill.path or skill.path in target.parents
+
+
+def owner_among(skills: Iterable[Skill], path: Path | str) -> Skill | None:
+    """The skill of ``skills`` whose folder holds ``path`` (the deepest, should folders nest), or None."""
+    target = Path(os.path.abspath(path))  # noqa: PTH100 - no symlink resolution
+    best: Skill | None = None
+    for skill in skills:
+        if _holds(skill, target) and (best is None or len(skill.path.parts) > len(best.path.parts)):
+            best = skill
+    return best

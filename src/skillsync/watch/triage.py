@@ -20,7 +20,7 @@ from pathlib import Path
 from skillsync.config import CONFIG_FILE, PYPROJECT_FILE
 from skillsync.errors import SkillsyncError
 from skillsync.selection import GITIGNORE, SKILLIGNORE, explain
-from skillsync.workspace import PRUNED_DIRS, SKILL_FILE, Skill, Workspace
+from skillsync.workspace import PRUNED_DIRS, SKILL_FILE, Skill, Workspace, owner_among
 
 ADDED, MODIFIED, DELETED = 1, 2, 3  # watchfiles.Change values
 IGNORE_FILES = frozenset({GITIGNORE, SKILLIGNORE})
@@ -69,20 +69,9 @@ def needs_rediscovery(ws: Workspace, known: Sequence[Skill], changes: Iterable[C
             prefix = path.rstrip(os.sep) + os.sep
             if path in folders or any(f.startswith(prefix) for f in folders):
                 return True
-        elif change == ADDED and os.path.isdir(path) and _owner(known, path) is None:
+        elif change == ADDED and os.path.isdir(path) and owner_among(known, path) is None:
             return True
     return False
-
-
-def _owner(skills: Sequence[Skill], path: str) -> Skill | None:
-    best: Skill | None = None
-    for skill in skills:
-        base = str(skill.path)
-        if (path == base or path.startswith(base.rstrip(os.sep) + os.sep)) and (
-            best is None or len(base) > len(str(best.path))
-        ):
-            best = skill
-    return best
 
 
 def _save_time(path: str, now: float) -> float:
@@ -118,7 +107,7 @@ def affected(
                 if base == folder or base.startswith(prefix) or inside:
                     mark(skill, _save_time(path, now))
             continue
-        owner = _owner(skills, path)
+        owner = owner_among(skills, path)
         if owner is None:
             continue
         rel = Path(os.path.relpath(path, owner.path)).as_posix()
