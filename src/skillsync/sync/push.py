@@ -31,6 +31,7 @@ from skillsync.sync.status import SkillStatus, collect_status
 from skillsync.workspace import SKILL_FILE, Skill, Workspace
 
 if TYPE_CHECKING:
+    from skillsync.manifest import Manifest
     from skillsync.remote.models import OrganizationCustomSkill
 
 POST_ATTEMPTS = 3
@@ -141,11 +142,15 @@ async def plan_push(
     publish: bool,
     force: bool,
     jobs: int = 8,
+    manifests: Sequence[Manifest] | None = None,
 ) -> PushPlan:
     """Classify every skill (one list request when nothing changed), decide, and validate the
     content about to ship. Each file is read once here: hashing keeps the bytes of small files for
-    validation and the SKILL.md meta, then lets them go."""
-    statuses = await collect_status(session, ws, skills, state, jobs=jobs, keep_contents=True)
+    validation and the SKILL.md meta, then lets them go. ``manifests``: built by the caller for
+    ``skills`` with ``keep_contents=True`` (watch), used instead of a second walk."""
+    statuses = await collect_status(
+        session, ws, skills, state, jobs=jobs, keep_contents=True, manifests=manifests
+    )
     gatekeeper = PushGate(ws)
     items: list[PushItem] = []
     for st in statuses:

@@ -56,11 +56,14 @@ async def collect_status(
     remote: dict[str, RemoteView] | None = None,
     jobs: int = 8,
     keep_contents: bool = False,
+    manifests: Sequence[Manifest] | None = None,
 ) -> list[SkillStatus]:
     """Classify ``skills``. Costs one list request, plus one ``get_revision`` per skill whose latest
     revision this workspace has never seen (then remembered in ``state``). ``keep_contents``: see
-    :func:`skillsync.manifest.build_manifests`."""
-    manifests = build_manifests(ws, skills, keep_contents=keep_contents)
+    :func:`skillsync.manifest.build_manifests`; ``manifests``: the caller's own, already built for
+    ``skills`` (watch builds one per save to validate it), so the skills are not walked again."""
+    if manifests is None:
+        manifests = build_manifests(ws, skills, keep_contents=keep_contents)
     views = remote if remote is not None else await list_remote(session)
     pairs: list[tuple[Manifest, SkillState, RemoteView | None]] = []
     for m in manifests:

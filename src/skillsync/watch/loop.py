@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from skillsync.sync.push import PushItem
     from skillsync.sync.remote_view import Session
     from skillsync.sync.state import SyncState
-    from skillsync.validate import Policy
+    from skillsync.validate import Policy, SkillReport
 
 DEFAULT_DEBOUNCE_MS = 100
 MIN_CEILING_MS = 1000  # constant autosaves still upload at least this often
@@ -459,15 +459,19 @@ class Watcher:
             self._rediscover()
             return
         try:
-            # one walk: the manifest (digest) is built first, validation runs over it
+            # one walk: the manifest (digest) is built first, validation and the push run over it
             manifest = build_manifests(self.ws, [skill], keep_contents=True)[0]
-            try:
-                report = check_skill(self.ws, skill, self._policy(), manifest=manifest)
-            finally:
-                manifest.contents.clear()
+            report = check_skill(self.ws, skill, self._policy(), manifest=manifest)
         except SkillsyncError as exc:
             self.emit(Event("blocked", skill=skill.slug, findings=[str(exc)]))
             return
+        try:
+            await self._decide(slot, manifest, report, saved_at)
+        finally:
+            manifest.contents.clear()  # the small files' bytes, kept from hashing
+
+    async def _decide(self, slot: _Slot, manifest: Manifest, report: SkillReport, saved_at: float) -> None:
+        skill = slot.skill
         errors = [_line(f) for f in report.findings if f.severity == "error"]
         warnings = [_line(f) for f in report.findings if f.severity == "warning"]
         if errors:
@@ -499,7 +503,14 @@ class Watcher:
             async with self._lock.hold(self.ws) as state:
                 session = await self._open_session()
                 plan = await plan_push(
-                    session, self.ws, [slot.skill], state, publish=self.opts.publish, force=False, jobs=1
+                    session,
+                    self.ws,
+                    [slot.skill],
+                    state,
+                    publish=self.opts.publish,
+                    force=False,
+                    jobs=1,
+                    manifests=[manifest],
                 )
                 item = plan.items[0]
                 if item.actionable:
