@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,8 +34,10 @@ from skillsync.errors import LocalError, UsageError
 from skillsync.remote import credentials
 from skillsync.remote.client import SerenClient
 from skillsync.remote.errors import NotLoggedIn
-from skillsync.remote.models import Organization
 from skillsync.workspace import Workspace
+
+if TYPE_CHECKING:
+    from skillsync.remote.models import Organization
 
 SEREN = "seren"
 LOCAL = "local"
