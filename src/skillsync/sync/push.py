@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +26,8 @@ from skillsync.remote.errors import ConflictError, NetworkError, RequestTimeout,
 from skillsync.sync.plan import PushDecision, decide, gate
 from skillsync.sync.push_gate import PushGate
 from skillsync.sync.remote_view import Session, find_remote, revision_info, revision_info_cached, view_of
-from skillsync.sync.skill_meta import SkillMeta, read_meta
-from skillsync.sync.state import Base, SyncState
+from skillsync.sync.skill_meta import META_VERSION, SkillMeta, read_meta
+from skillsync.sync.state import Base, CachedMeta, SyncState
 from skillsync.sync.status import SkillStatus, collect_status
 from skillsync.workspace import SKILL_FILE, Skill, Workspace
 
@@ -155,10 +156,7 @@ async def plan_push(
     items: list[PushItem] = []
     for st in statuses:
         contents = st.manifest.contents
-        if SKILL_FILE not in contents:  # the stat cache vouched for it: read once, for meta and rules
-            with contextlib.suppress(OSError):
-                contents[SKILL_FILE] = st.skill.skill_md.read_bytes()
-        meta = read_meta(st.skill, contents.get(SKILL_FILE))
+        meta = _meta(st)
         changes = _meta_changes(meta, st)
         decision = decide(
             st.state,
@@ -179,6 +177,26 @@ async def plan_push(
             item.message = decision.reason
         items.append(item)
     return PushPlan(items)
+
+
+def _meta(st: SkillStatus) -> SkillMeta:
+    """The skill's display name and description: cached in the state while SKILL.md's sha256 is
+    the same, else read from the bytes hashing kept (or from disk: the stat cache vouched for them)
+    and cached. Bytes read here are kept for validation, which then does not read SKILL.md again."""
+    sha = next((e.sha256 for e in st.manifest.entries if e.rel == SKILL_FILE), None)
+    cached = st.entry.meta
+    if cached is not None and cached.sha256 == sha and cached.version == META_VERSION:
+        return SkillMeta(display_name=cached.display_name, description=cached.description)
+    contents = st.manifest.contents
+    if SKILL_FILE not in contents:
+        with contextlib.suppress(OSError):
+            contents[SKILL_FILE] = st.skill.skill_md.read_bytes()
+    data = contents.get(SKILL_FILE)
+    meta = read_meta(st.skill, data)
+    # Cached only for the bytes the manifest hashed (SKILL.md may have changed since).
+    if sha is not None and data is not None and hashlib.sha256(data).hexdigest() == sha:
+        st.entry.meta = CachedMeta(sha, META_VERSION, meta.display_name, meta.description)
+    return meta
 
 
 def _uploads(status: SkillStatus) -> list[UploadFile]:

@@ -5,6 +5,10 @@ description: the frontmatter ``description``. Both are read by the same parser a
 the validator (:mod:`skillsync.skillmd`, ``seren.display-name``), so values stay strings
 (``description: yes`` is the text "yes"). Read errors are left to validation; here a broken SKILL.md
 simply yields the fallbacks.
+
+The meta is a function of SKILL.md's bytes and the slug alone, so push keeps it in the sync state
+keyed by SKILL.md's sha256 (:attr:`skillsync.sync.state.SkillState.meta`): a no-op push reads and
+parses no SKILL.md (nor imports the YAML parser) for skills whose SKILL.md is unchanged.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillsync import skillmd
-from skillsync.rules.seren import display_name
 from skillsync.workspace import Skill
+
+# Bump when parse_meta's result for the same bytes changes: cached metas of another version are unused.
+META_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,9 @@ class SkillMeta:
 
 
 def parse_meta(text: str, slug: str) -> SkillMeta:
+    from skillsync import skillmd  # lazy: PyYAML, needed only when the cached meta does not apply
+    from skillsync.rules.seren import display_name
+
     md = skillmd.parse(text)
     data = md.data
     name, description = data.get("name"), data.get("description")
