@@ -276,6 +276,11 @@ class SerenClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._max_retry_after = max_retry_after
+        if transport is None and self.base_url.startswith("http://"):
+            # A plain-http remote is a loopback host (remotes.check_url): no httpcore needed there.
+            from skillsync.remote.loopback import LoopbackTransport
+
+            transport = LoopbackTransport()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={
