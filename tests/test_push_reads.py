@@ -7,6 +7,7 @@ file was opened three times (SKILL.md four).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -100,14 +101,14 @@ def test_validation_over_a_manifest_finds_what_the_walk_finds(tmp_path: Path) ->
 def test_noop_push_reads_no_skill_md_and_an_edited_description_is_pushed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The display name and description are cached by SKILL.md's sha256 (state.json ``meta``)."""
+    """The display name and description are cached by SKILL.md's sha256 (.skillsync/skill-meta.json)."""
     cli = Cli(tmp_path)
     assert cli("init").exit_code == 0
     folder = write_skill(tmp_path, "acme/meta-kit", description="First words.", body="# Meta Kit\n\nUse.\n")
     assert cli("push", "--yes").exit_code == 0
-    state = json.loads((tmp_path / ".skillsync" / "state.json").read_text())
-    [entry] = [e for scope in state["scopes"].values() for e in scope.values()]
-    assert entry["meta"]["display_name"] == "Meta Kit" and entry["meta"]["description"] == "First words."
+    cache = json.loads((tmp_path / ".skillsync" / "skill-meta.json").read_text())
+    sha = hashlib.sha256((folder / "SKILL.md").read_bytes()).hexdigest()
+    assert cache["skills"] == {"acme-meta-kit": [sha, "Meta Kit", "First words."]}
 
     seen = _count_opens(monkeypatch, folder)
     result = cli("push", "--yes", "--json")
@@ -147,6 +148,5 @@ def test_a_meta_change_alone_is_pushed_after_the_cache_was_filled(tmp_path: Path
     (folder / "SKILL.md").write_text((folder / "SKILL.md").read_text().replace("Old Title", "New Title"))
     doc = json.loads(cli("push", "--yes", "--json").stdout)
     assert [i["update"] for i in doc["skills"]] == [["display_name"]]
-    state = json.loads((tmp_path / ".skillsync" / "state.json").read_text())
-    [entry] = [e for scope in state["scopes"].values() for e in scope.values()]
-    assert entry["meta"]["display_name"] == "New Title"
+    cache = json.loads((tmp_path / ".skillsync" / "skill-meta.json").read_text())
+    assert cache["skills"]["acme-titled"][1] == "New Title"

@@ -10,7 +10,6 @@ have happened, and the sync engine reconciles by reading the remote state again.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import random
 import time
@@ -205,6 +204,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         seconds = float(value)
     except ValueError:
         try:
+            import email.utils  # lazy: only a Retry-After date needs it
+
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None

@@ -16,7 +16,6 @@ import ipaddress
 import json
 import os
 import re
-import secrets
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Mapping
@@ -201,6 +200,8 @@ def local_token(state_dir: Path) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise LocalError(f"{path}: cannot read the local registry token: {exc}") from None
     state_dir.mkdir(parents=True, exist_ok=True)
+    import secrets  # lazy: only the first use of the local registry makes a token
+
     token = "seren_local_" + secrets.token_hex(20)
     fd, tmp = tempfile.mkstemp(prefix=".local-token.", dir=state_dir)  # mkstemp: mode 0600
     try:

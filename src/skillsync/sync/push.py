@@ -26,8 +26,8 @@ from skillsync.remote.errors import ConflictError, NetworkError, RequestTimeout,
 from skillsync.sync.plan import PushDecision, decide, gate
 from skillsync.sync.push_gate import PushGate
 from skillsync.sync.remote_view import Session, find_remote, revision_info, revision_info_cached, view_of
-from skillsync.sync.skill_meta import META_VERSION, SkillMeta, read_meta
-from skillsync.sync.state import Base, CachedMeta, SyncState
+from skillsync.sync.skill_meta import MetaCache, SkillMeta, read_meta
+from skillsync.sync.state import Base, SyncState
 from skillsync.sync.status import SkillStatus, collect_status
 from skillsync.workspace import SKILL_FILE, Skill, Workspace
 
@@ -153,10 +153,11 @@ async def plan_push(
         session, ws, skills, state, jobs=jobs, keep_contents=True, manifests=manifests
     )
     gatekeeper = PushGate(ws)
+    metas = MetaCache.load(ws.state_dir)
     items: list[PushItem] = []
     for st in statuses:
         contents = st.manifest.contents
-        meta = _meta(st)
+        meta = _meta(st, metas)
         changes = _meta_changes(meta, st)
         decision = decide(
             st.state,
@@ -176,17 +177,18 @@ async def plan_push(
             item.result = {"skip": "skipped", "refuse": "refused", "blocked": "blocked"}[decision.action]
             item.message = decision.reason
         items.append(item)
+    metas.save()
     return PushPlan(items)
 
 
-def _meta(st: SkillStatus) -> SkillMeta:
-    """The skill's display name and description: cached in the state while SKILL.md's sha256 is
-    the same, else read from the bytes hashing kept (or from disk: the stat cache vouched for them)
-    and cached. Bytes read here are kept for validation, which then does not read SKILL.md again."""
+def _meta(st: SkillStatus, cache: MetaCache) -> SkillMeta:
+    """The skill's display name and description: from ``cache`` while SKILL.md's sha256 is the same,
+    else read from the bytes hashing kept (or from disk: the stat cache vouched for them) and
+    cached. Bytes read here are kept for validation, which then does not read SKILL.md again."""
     sha = next((e.sha256 for e in st.manifest.entries if e.rel == SKILL_FILE), None)
-    cached = st.entry.meta
-    if cached is not None and cached.sha256 == sha and cached.version == META_VERSION:
-        return SkillMeta(display_name=cached.display_name, description=cached.description)
+    cached = cache.get(st.slug, sha)
+    if cached is not None:
+        return cached
     contents = st.manifest.contents
     if SKILL_FILE not in contents:
         with contextlib.suppress(OSError):
@@ -195,7 +197,7 @@ def _meta(st: SkillStatus) -> SkillMeta:
     meta = read_meta(st.skill, data)
     # Cached only for the bytes the manifest hashed (SKILL.md may have changed since).
     if sha is not None and data is not None and hashlib.sha256(data).hexdigest() == sha:
-        st.entry.meta = CachedMeta(sha, META_VERSION, meta.display_name, meta.description)
+        cache.put(st.slug, sha, meta)
     return meta
 
 

@@ -13,10 +13,6 @@ HTTP request (the skill list) and so that ``status`` can tell who moved:
   equal to ``pending`` and adopts it as ours instead of calling it a conflict.
 - ``revisions``: revision id -> {digest, bytes, files}. Revisions are immutable, so this cache
   never goes stale; it is what spares a ``get_revision`` per skill on every run.
-- ``meta``: the display name and description push last read from the skill's SKILL.md, with that
-  file's sha256 (and :data:`~skillsync.sync.skill_meta.META_VERSION`). Used only while SKILL.md's
-  sha256 (from the manifest) is the same, so it cannot go stale either; it spares a no-op push
-  reading and parsing every SKILL.md.
 
 No key or token is ever stored here. Writes are atomic (temp file + fsync + rename) and made under
 the workspace lock (:func:`state_lock`) that push, publish and watch share. A corrupt or foreign
@@ -115,39 +111,6 @@ class Base:
         return None
 
 
-@dataclass(frozen=True)
-class CachedMeta:
-    """What :func:`skillsync.sync.skill_meta.parse_meta` made of the SKILL.md with ``sha256``."""
-
-    sha256: str
-    version: int
-    display_name: str
-    description: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "skill_md_sha256": self.sha256,
-            "version": self.version,
-            "display_name": self.display_name,
-            "description": self.description,
-        }
-
-    @classmethod
-    def from_json(cls, raw: Any) -> CachedMeta | None:
-        if not isinstance(raw, dict):
-            return None
-        sha, version = raw.get("skill_md_sha256"), raw.get("version")
-        name, description = raw.get("display_name"), raw.get("description")
-        if (
-            isinstance(sha, str)
-            and type(version) is int
-            and isinstance(name, str)
-            and (description is None or isinstance(description, str))
-        ):
-            return cls(sha256=sha, version=version, display_name=name, description=description)
-        return None
-
-
 @dataclass
 class SkillState:
     skill_id: str | None = None
@@ -155,7 +118,6 @@ class SkillState:
     seen_revision_id: str | None = None
     pending: str | None = None  # digest a push was about to create
     revisions: dict[str, RevisionInfo] = field(default_factory=dict)
-    meta: CachedMeta | None = None  # SKILL.md's display name and description, by its sha256
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -169,8 +131,6 @@ class SkillState:
             out["pending"] = self.pending
         if self.revisions:
             out["revisions"] = {rid: info.to_json() for rid, info in sorted(self.revisions.items())}
-        if self.meta:
-            out["meta"] = self.meta.to_json()
         return out
 
     @classmethod
@@ -193,7 +153,6 @@ class SkillState:
             seen_revision_id=seen if isinstance(seen, str) else None,
             pending=pending if isinstance(pending, str) and is_tree_digest(pending) else None,
             revisions=revisions,
-            meta=CachedMeta.from_json(raw.get("meta")),
         )
 
 
