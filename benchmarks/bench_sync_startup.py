@@ -15,8 +15,8 @@ With `--baseline-src` (the `src` folder of another checkout, e.g.
 PYTHONPATH, alternating with this checkout. Prints the medians of wall and CPU (user + sys) time
 and the load average, and the median over `--import-repeat` runs of the sum of top-level import
 times under `python -X importtime`. Python modules are byte-compiled first (`compileall`), as an
-installed wheel is: under PYTHONDONTWRITEBYTECODE an editable checkout would otherwise compile every module on
-every run (~0.14 s here).
+installed wheel is: under PYTHONDONTWRITEBYTECODE an editable checkout would otherwise compile
+every module on every run (~0.14 s here).
 """
 
 from __future__ import annotations
