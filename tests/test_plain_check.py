@@ -118,6 +118,8 @@ def _mutated(draw: st.DrawFn) -> dict[str, Any]:
             if not isinstance(doc.get(name), dict):
                 doc[name] = copy.deepcopy(SUMMARY)
             target = doc[name]
+        if not target:
+            continue
         key = draw(st.sampled_from(sorted(target)))
         if draw(st.booleans()):
             del target[key]
