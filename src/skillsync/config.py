@@ -2,15 +2,21 @@
 
 Unknown keys and wrong types are errors that name the key and the file, so a typo never
 silently changes what ships.
+
+Plain frozen dataclasses and a small validator instead of pydantic: every command reads the
+config, and importing pydantic cost more than the rest of start-up (`validate` runs in pre-commit
+hooks). Each field says how its TOML value is checked (``metadata={"check": ...}``, and ``"toml"``
+where the key is not the attribute's name); :func:`parse_config` walks those checks and reports
+the first problem, fields in order, then unknown keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillsync.errors import ConfigError
 
@@ -19,155 +25,33 @@ PYPROJECT_FILE = "pyproject.toml"
 
 Severity = Literal["error", "warning", "info", "off"]
 
+_Loc = tuple[str | int, ...]
+_Check = Callable[[Any, _Loc], Any]  # a TOML value and where it is -> the field's value, or _Invalid
+_T = TypeVar("_T")
 
-# Start-up cost matters (`validate` runs in pre-commit hooks): schemas are built on the first
-# validation (defer_build), and defaults are built without validation (model_construct), so a
-# workspace without config values never builds a validator.
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-_M = TypeVar("_M", bound=BaseModel)
+_DOCS = "see docs/config.md"
+_ARRAY = 'an array (e.g. ["a", "b"])'
+_TABLE = "a table"
 
 
-def _default(model: type[_M]) -> Callable[[], _M]:
-    """A default factory: the model's defaults, unvalidated (they are known-good constants)."""
+class _Invalid(Exception):
+    """The first problem in a config, at ``loc`` (the key path): ``unknown``, ``missing`` or ``invalid``."""
 
-    def factory() -> _M:
-        return model.model_construct()
+    def __init__(self, kind: str, loc: _Loc, detail: str = "") -> None:
+        super().__init__(kind)
+        self.kind, self.loc, self.detail = kind, loc, detail
 
-    return factory
-
-
-class Layout(_Strict):
-    """Skill folders matching ``glob`` (relative to the workspace) get slugs from ``slug``.
-
-    ``slug`` placeholders: ``{skill}`` folder name, ``{org}`` parent folder name,
-    ``{path}`` the relative path with ``/`` replaced by ``-``.
-    """
-
-    glob: str
-    slug: str = "{skill}"
-
-
-DEFAULT_LAYOUTS: tuple[Layout, ...] = (
-    Layout.model_construct(glob=".", slug="{skill}"),
-    Layout.model_construct(glob="skills/*", slug="{skill}"),
-    Layout.model_construct(glob="*", slug="{skill}"),
-    Layout.model_construct(glob="*/*", slug="{org}-{skill}"),
-)
-
-
-class WorkspaceConfig(_Strict):
-    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS
-    # Explicit slugs for skill folders, keyed by the folder path relative to the workspace.
-    slugs: dict[str, str] = Field(default_factory=dict)
-
-
-class SelectionConfig(_Strict):
-    gitignore: bool = Field(default=True, strict=True)  # honour .gitignore files from the git top level down
-    # Extra exclude patterns (gitignore syntax, relative to each skill folder).
-    exclude: tuple[str, ...] = ()
-    # Patterns (gitignore syntax, relative to each skill folder) that lift the default-deny of
-    # likely secrets. Only this key can ship a file such as `.env` or `*.pem`.
-    allow: tuple[str, ...] = ()
-
-
-class Limits(_Strict):
-    """Upload limits; the defaults are exactly what the local registry enforces."""
-
-    max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0, strict=True)
-    max_total_bytes: int = Field(default=200 * 1024 * 1024, gt=0, strict=True)
-    max_files: int = Field(default=5000, gt=0, strict=True)
-
-
-class RuleOverride(_Strict):
-    paths: tuple[str, ...]  # gitignore-style patterns relative to the workspace
-    rules: dict[str, Severity]
-
-
-class AllowEntry(_Strict):
-    rule: str
-    paths: tuple[str, ...] = ("**",)
-
-
-class PolicyRule(_Strict):
-    """An organization's own rule (``[[validate.policy]]``): patterns a set of files must or must not hold."""
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")  # reported as rule "policy.<id>"
-    severity: Literal["error", "warning", "info"] = "error"
-    files: tuple[str, ...]  # gitignore-style patterns, workspace-relative
-    require: tuple[str, ...] = ()  # Python regular expressions each file must match somewhere
-    forbid: tuple[str, ...] = ()  # ... and must match nowhere (one finding per matching line)
-    message: str
-    hint: str | None = None
-
-
-class ValidateConfig(_Strict):
-    limits: Limits = Field(default_factory=_default(Limits))
-    rules: dict[str, Severity] = Field(default_factory=dict)
-    overrides: tuple[RuleOverride, ...] = ()
-    allow: tuple[AllowEntry, ...] = ()
-    body_max_lines: int = Field(default=500, gt=0, strict=True)
-    body_max_tokens: int = Field(default=5000, gt=0, strict=True)
-    # Hosts the skills go to (rules/targets.py); `validate --target` overrides.
-    targets: tuple[str, ...] = ("agentskills", "seren")
-    policy: tuple[PolicyRule, ...] = ()
-    # Committed files of waived findings (rules/waivers.py), relative to the workspace.
-    waivers: str = "skillsync-waivers.toml"
-    baseline: str = "skillsync-baseline.toml"
-
-
-class RemoteConfig(_Strict):
-    url: str
-    org: str | None = None
-    timeout: float = Field(default=30.0, gt=0)
-    retries: int = Field(default=4, ge=0, strict=True)
-
-
-class RemotesConfig(_Strict):
-    default: str = "local"
-    org: str | None = None
-
-
-class TemplatesConfig(_Strict):
-    path: str | None = None  # a folder of user templates, relative to the workspace
-
-
-class Config(_Strict):
-    workspace: WorkspaceConfig = Field(default_factory=_default(WorkspaceConfig))
-    selection: SelectionConfig = Field(default_factory=_default(SelectionConfig))
-    validate_: ValidateConfig = Field(default_factory=_default(ValidateConfig), alias="validate")
-    remote: RemotesConfig = Field(default_factory=_default(RemotesConfig))
-    remotes: dict[str, RemoteConfig] = Field(default_factory=dict)
-    templates: TemplatesConfig = Field(default_factory=_default(TemplatesConfig))
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-
-def default_config() -> Config:
-    """The config of a workspace without one: equal to ``Config()``, built without validation."""
-    return Config.model_construct()
-
-
-# pydantic's error types, said in TOML's words (a user writes arrays and tables, not tuples).
-_EXPECTED = {
-    "tuple_type": 'an array (e.g. ["a", "b"])',
-    "list_type": 'an array (e.g. ["a", "b"])',
-    "dict_type": "a table",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
-    "bool_type": "true or false",
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "an integer",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "string_type": "a string",
-}
+    def message(self, source: str) -> str:
+        key = ".".join(str(part) for part in self.loc) or "(top level)"
+        if self.kind == "unknown":
+            return f"{source}: unknown key '{key}' (remove it or check its spelling; {_DOCS})"
+        if self.kind == "missing":
+            return f"{source}: '{key}' is required ({_DOCS})"
+        return f"{source}: invalid value for '{key}': {self.detail} ({_DOCS})"
 
 
 def _toml_kind(value: Any) -> str:
+    """A parsed TOML value's type, in TOML's words (a user writes arrays and tables, not tuples)."""
     for kind, word in (
         (bool, "a boolean"),
         (int, "an integer"),
@@ -181,28 +65,297 @@ def _toml_kind(value: Any) -> str:
     return "a date or time"
 
 
-def _format_error(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        return f"{source}: unknown key '{key}' (remove it or check its spelling; see docs/config.md)"
-    if kind == "missing":
-        return f"{source}: '{key}' is required (see docs/config.md)"
-    expected = _EXPECTED.get(kind)
-    if expected is not None:
-        got = _toml_kind(first.get("input"))
-        return f"{source}: invalid value for '{key}': expected {expected}, got {got} (see docs/config.md)"
-    return f"{source}: invalid value for '{key}': {first['msg']} (see docs/config.md)"
+def _expected(what: str, value: Any, loc: _Loc) -> _Invalid:
+    return _Invalid("invalid", loc, f"expected {what}, got {_toml_kind(value)}")
+
+
+# --------------------------------------------------------------------------- checks, one per kind
+
+
+def _str(value: Any, loc: _Loc) -> str:
+    if isinstance(value, str):
+        return value
+    raise _expected("a string", value, loc)
+
+
+def _bool(value: Any, loc: _Loc) -> bool:
+    if isinstance(value, bool):  # strict: "yes" or 1 is not a boolean
+        return value
+    raise _expected("true or false", value, loc)
+
+
+def _bounded(number: float, loc: _Loc, gt: int | None, ge: int | None) -> None:
+    if gt is not None and not number > gt:  # `not >`: NaN is out of bounds too
+        raise _Invalid("invalid", loc, f"Input should be greater than {gt}")
+    if ge is not None and not number >= ge:
+        raise _Invalid("invalid", loc, f"Input should be greater than or equal to {ge}")
+
+
+def _int(*, gt: int | None = None, ge: int | None = None) -> dict[str, _Check]:
+    def check(value: Any, loc: _Loc) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):  # strict: true, 1.0, "1" are not integers
+            raise _expected("an integer", value, loc)
+        _bounded(value, loc, gt, ge)
+        return value
+
+    return {"check": check}
+
+
+def _number(*, gt: int) -> dict[str, _Check]:
+    """A float, as lax as the config always was: an integer, a boolean or a numeric string converts."""
+
+    def check(value: Any, loc: _Loc) -> float:
+        if isinstance(value, int | float | str):
+            try:
+                number = float(value)
+            except ValueError:
+                raise _expected("a number", value, loc) from None
+        else:
+            raise _expected("a number", value, loc)
+        _bounded(number, loc, gt, None)
+        return number
+
+    return {"check": check}
+
+
+def _one_of(*choices: str) -> _Check:
+    said = "Input should be " + ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'"
+
+    def check(value: Any, loc: _Loc) -> str:
+        if isinstance(value, str) and value in choices:
+            return value
+        raise _Invalid("invalid", loc, said)
+
+    return check
+
+
+def _matching(body: str) -> dict[str, _Check]:
+    """A string matching the regular expression ``body`` whole (compiled on first use, by re's cache)."""
+
+    def check(value: Any, loc: _Loc) -> str:
+        text = _str(value, loc)
+        if re.fullmatch(body, text) is None:
+            raise _Invalid("invalid", loc, f"String should match pattern '^{body}$'")
+        return text
+
+    return {"check": check}
+
+
+def _array(item: _Check) -> _Check:
+    def check(value: Any, loc: _Loc) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise _expected(_ARRAY, value, loc)
+        return tuple(item(v, (*loc, i)) for i, v in enumerate(value))
+
+    return check
+
+
+def _map(item: _Check) -> _Check:
+    def check(value: Any, loc: _Loc) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _expected(_TABLE, value, loc)
+        return {k: item(v, (*loc, k)) for k, v in value.items()}
+
+    return check
+
+
+def _table(cls: type[Any]) -> _Check:
+    def check(value: Any, loc: _Loc) -> Any:
+        if not isinstance(value, dict):
+            raise _expected(_TABLE, value, loc)
+        return _build(cls, value, loc)
+
+    return check
+
+
+def _build(cls: type[_T], data: dict[str, Any], loc: _Loc) -> _T:
+    """``cls`` from one TOML table: each field's check in order, then unknown keys; defaults fill the rest."""
+    values: dict[str, Any] = {}
+    known: set[str] = set()
+    for f in fields(cls):  # type: ignore[arg-type]
+        key = f.metadata.get("toml", f.name)
+        known.add(key)
+        if key in data:
+            values[f.name] = f.metadata["check"](data[key], (*loc, key))
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise _Invalid("missing", (*loc, key))
+    for key in data:
+        if key not in known:
+            raise _Invalid("unknown", (*loc, key))
+    return cls(**values)
+
+
+# One metadata per field kind (see _build). "table" names the class of an array of tables, for
+# `skillsync init`'s writer (workspace_init.py), which leaves an empty one as a comment.
+STR: dict[str, _Check] = {"check": _str}
+BOOL: dict[str, _Check] = {"check": _bool}
+STRS: dict[str, _Check] = {"check": _array(_str)}
+STR_MAP: dict[str, _Check] = {"check": _map(_str)}
+SEVERITIES: dict[str, _Check] = {"check": _map(_one_of("error", "warning", "info", "off"))}
+
+
+def _section(cls: type[Any]) -> dict[str, _Check]:
+    return {"check": _table(cls)}
+
+
+def _tables(cls: type[Any]) -> dict[str, Any]:
+    return {"check": _array(_table(cls)), "table": cls}
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Layout:
+    """Skill folders matching ``glob`` (relative to the workspace) get slugs from ``slug``.
+
+    ``slug`` placeholders: ``{skill}`` folder name, ``{org}`` parent folder name,
+    ``{path}`` the relative path with ``/`` replaced by ``-``.
+    """
+
+    glob: str = field(metadata=STR)
+    slug: str = field(default="{skill}", metadata=STR)
+
+
+DEFAULT_LAYOUTS: tuple[Layout, ...] = (
+    Layout(glob=".", slug="{skill}"),
+    Layout(glob="skills/*", slug="{skill}"),
+    Layout(glob="*", slug="{skill}"),
+    Layout(glob="*/*", slug="{org}-{skill}"),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkspaceConfig:
+    layouts: tuple[Layout, ...] = field(default=DEFAULT_LAYOUTS, metadata=_tables(Layout))
+    # Explicit slugs for skill folders, keyed by the folder path relative to the workspace.
+    slugs: dict[str, str] = field(default_factory=dict, metadata=STR_MAP)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelectionConfig:
+    # honour .gitignore files from the git top level down
+    gitignore: bool = field(default=True, metadata=BOOL)
+    # Extra exclude patterns (gitignore syntax, relative to each skill folder).
+    exclude: tuple[str, ...] = field(default=(), metadata=STRS)
+    # Patterns (gitignore syntax, relative to each skill folder) that lift the default-deny of
+    # likely secrets. Only this key can ship a file such as `.env` or `*.pem`.
+    allow: tuple[str, ...] = field(default=(), metadata=STRS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Upload limits; the defaults are exactly what the local registry enforces."""
+
+    max_file_bytes: int = field(default=50 * 1024 * 1024, metadata=_int(gt=0))
+    max_total_bytes: int = field(default=200 * 1024 * 1024, metadata=_int(gt=0))
+    max_files: int = field(default=5000, metadata=_int(gt=0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleOverride:
+    paths: tuple[str, ...] = field(metadata=STRS)  # gitignore-style patterns relative to the workspace
+    rules: dict[str, Severity] = field(metadata=SEVERITIES)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllowEntry:
+    rule: str = field(metadata=STR)
+    paths: tuple[str, ...] = field(default=("**",), metadata=STRS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyRule:
+    """An organization's own rule (``[[validate.policy]]``): patterns a set of files must or must not hold."""
+
+    id: str = field(metadata=_matching(r"[a-z0-9][a-z0-9._-]*"))  # reported as rule "policy.<id>"
+    severity: Literal["error", "warning", "info"] = field(
+        default="error", metadata={"check": _one_of("error", "warning", "info")}
+    )
+    files: tuple[str, ...] = field(metadata=STRS)  # gitignore-style patterns, workspace-relative
+    require: tuple[str, ...] = field(default=(), metadata=STRS)  # regexes each file must match somewhere
+    forbid: tuple[str, ...] = field(default=(), metadata=STRS)  # ... and nowhere (a finding per line)
+    message: str = field(metadata=STR)
+    hint: str | None = field(default=None, metadata=STR)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidateConfig:
+    limits: Limits = field(default_factory=Limits, metadata=_section(Limits))
+    rules: dict[str, Severity] = field(default_factory=dict, metadata=SEVERITIES)
+    overrides: tuple[RuleOverride, ...] = field(default=(), metadata=_tables(RuleOverride))
+    allow: tuple[AllowEntry, ...] = field(default=(), metadata=_tables(AllowEntry))
+    body_max_lines: int = field(default=500, metadata=_int(gt=0))
+    body_max_tokens: int = field(default=5000, metadata=_int(gt=0))
+    # Hosts the skills go to (rules/targets.py); `validate --target` overrides.
+    targets: tuple[str, ...] = field(default=("agentskills", "seren"), metadata=STRS)
+    policy: tuple[PolicyRule, ...] = field(default=(), metadata=_tables(PolicyRule))
+    # Committed files of waived findings (rules/waivers.py), relative to the workspace.
+    waivers: str = field(default="skillsync-waivers.toml", metadata=STR)
+    baseline: str = field(default="skillsync-baseline.toml", metadata=STR)
+
+
+DEFAULT_TIMEOUT = 30.0  # seconds per request of a named remote
+DEFAULT_RETRIES = 4
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteConfig:
+    url: str = field(metadata=STR)
+    org: str | None = field(default=None, metadata=STR)
+    timeout: float = field(default=DEFAULT_TIMEOUT, metadata=_number(gt=0))
+    retries: int = field(default=DEFAULT_RETRIES, metadata=_int(ge=0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemotesConfig:
+    # None (unset): "local" until Seren is set up, then "seren" (remote/remotes.py default_remote)
+    default: str | None = field(default=None, metadata=STR)
+    org: str | None = field(default=None, metadata=STR)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplatesConfig:
+    path: str | None = field(default=None, metadata=STR)  # a folder of user templates, workspace-relative
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    workspace: WorkspaceConfig = field(default_factory=WorkspaceConfig, metadata=_section(WorkspaceConfig))
+    selection: SelectionConfig = field(default_factory=SelectionConfig, metadata=_section(SelectionConfig))
+    # `validate` in TOML; `validate_` here, so it does not read as a method
+    validate_: ValidateConfig = field(
+        default_factory=ValidateConfig, metadata={**_section(ValidateConfig), "toml": "validate"}
+    )
+    remote: RemotesConfig = field(default_factory=RemotesConfig, metadata=_section(RemotesConfig))
+    remotes: dict[str, RemoteConfig] = field(
+        default_factory=dict, metadata={"check": _map(_table(RemoteConfig))}
+    )
+    templates: TemplatesConfig = field(default_factory=TemplatesConfig, metadata=_section(TemplatesConfig))
+
+
+def default_config() -> Config:
+    """The config of a workspace without one."""
+    return Config()
+
+
+def is_section(value: Any) -> bool:
+    """True for a config object (a TOML table), as opposed to a value."""
+    return hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type)
+
+
+def toml_fields(section: Any) -> Iterator[tuple[str, Any, type[Any] | None]]:
+    """Each field of a config object: its TOML key, its value, and the table class of an array of tables."""
+    for f in fields(section):
+        yield f.metadata.get("toml", f.name), getattr(section, f.name), f.metadata.get("table")
 
 
 def parse_config(data: dict[str, Any], source: str) -> Config:
-    if not data:  # an empty file or table: the defaults, no validator to build
-        return default_config()
+    """The config a parsed TOML table describes; ConfigError names the first bad key and ``source``."""
     try:
-        return Config.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(_format_error(err, source)) from None
+        return _build(Config, data, ())
+    except _Invalid as problem:
+        raise ConfigError(problem.message(source)) from None
 
 
 def load_config_file(path: Path) -> Config:
