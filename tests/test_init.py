@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from skillsync.config import Config, is_section, load_config_file, toml_fields
+from skillsync.config import Config, Section, is_section, load_config_file, toml_fields
 from skillsync.selection import select
 from skillsync.workspace import open_workspace
 from skillsync.workspace_init import (
@@ -24,7 +24,7 @@ from skillsync.workspace_init import (
 from tests.conftest import Cli, git, write_skill
 
 
-def _config_keys(section: object, prefix: str = "") -> list[tuple[str, object]]:
+def _config_keys(section: Section, prefix: str = "") -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
     for name, value, _table in toml_fields(section):
         key = f"{prefix}{name}"

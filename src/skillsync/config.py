@@ -3,20 +3,20 @@
 Unknown keys and wrong types are errors that name the key and the file, so a typo never
 silently changes what ships.
 
-Plain frozen dataclasses and a small validator instead of pydantic: every command reads the
-config, and importing pydantic cost more than the rest of start-up (`validate` runs in pre-commit
-hooks). Each field says how its TOML value is checked (``metadata={"check": ...}``, and ``"toml"``
-where the key is not the attribute's name); :func:`parse_config` walks those checks and reports
-the first problem, fields in order, then unknown keys.
+Every command reads the config, so it costs start-up time: not pydantic (importing it cost more
+than the rest of start-up), and not ``dataclasses`` either (they compile six functions per class,
+~1 ms a class). A table is a :class:`Section`: frozen, keyword-only, equal and hashed by value,
+typed like a dataclass (``dataclass_transform``). Each key is a :func:`setting` that says how its
+TOML value is checked; :func:`parse_config` runs the checks and reports the first problem, keys
+in order (nested tables included), then unknown keys.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeGuard, TypeVar, dataclass_transform
 
 from skillsync.errors import ConfigError
 
@@ -26,12 +26,13 @@ PYPROJECT_FILE = "pyproject.toml"
 Severity = Literal["error", "warning", "info", "off"]
 
 _Loc = tuple[str | int, ...]
-_Check = Callable[[Any, _Loc], Any]  # a TOML value and where it is -> the field's value, or _Invalid
-_T = TypeVar("_T")
+_Check = Callable[[Any, _Loc], Any]  # a TOML value and where it is -> the setting's value, or _Invalid
+_S = TypeVar("_S", bound="Section")
 
 _DOCS = "see docs/config.md"
 _ARRAY = 'an array (e.g. ["a", "b"])'
 _TABLE = "a table"
+_MISSING: Any = object()
 
 
 class _Invalid(Exception):
@@ -69,6 +70,112 @@ def _expected(what: str, value: Any, loc: _Loc) -> _Invalid:
     return _Invalid("invalid", loc, f"expected {what}, got {_toml_kind(value)}")
 
 
+# --------------------------------------------------------------------------- sections and settings
+
+
+class _Setting:
+    """One key of a table: its attribute and TOML names, how a value is checked, its default."""
+
+    __slots__ = ("check", "default", "factory", "key", "name", "table")
+
+    def __init__(
+        self, check: _Check, default: Any, factory: Callable[[], Any] | None, key: str | None
+    ) -> None:
+        self.name = ""  # set by Section.__init_subclass__
+        self.key = key
+        self.check, self.default, self.factory = check, default, factory
+        self.table = check.cls if isinstance(check, _Tables) else None
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING and self.factory is None
+
+
+def setting(
+    check: _Check,
+    *,
+    default: Any = _MISSING,
+    default_factory: Callable[[], Any] | None = None,
+    toml: str | None = None,
+) -> Any:
+    """A key of a :class:`Section`; ``toml`` when the TOML key is not the attribute's name."""
+    return _Setting(check, default, default_factory, toml)
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(setting,))
+class Section:
+    """A frozen config table: keyword-only constructor, equality and hash by value.
+
+    Subclasses declare their keys in order as annotated :func:`setting` attributes.
+    """
+
+    __slots__ = ()
+    _settings: ClassVar[tuple[_Setting, ...]] = ()
+
+    def __init_subclass__(cls) -> None:
+        found = []
+        # the class's own annotations, in order (inspect.get_annotations would import inspect)
+        for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063
+            item = cls.__dict__.get(name)
+            if isinstance(item, _Setting):
+                item.name, item.key = name, item.key or name
+                found.append(item)
+                delattr(cls, name)  # instances hold the value
+        cls._settings = tuple(found)
+
+    def __init__(self, **values: Any) -> None:
+        for s in self._settings:
+            if s.name in values:
+                value = values.pop(s.name)
+            elif s.default is not _MISSING:
+                value = s.default
+            elif s.factory is not None:
+                value = s.factory()
+            else:
+                raise TypeError(f"{type(self).__name__}() needs the keyword argument {s.name!r}")
+            object.__setattr__(self, s.name, value)
+        if values:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments {sorted(values)}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, s.name) for s in self._settings)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))  # TypeError for a section holding a table (dict)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{s.name}={getattr(self, s.name)!r}" for s in self._settings)
+        return f"{type(self).__name__}({inner})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
+
+
+def _build(cls: type[_S], data: dict[str, Any], loc: _Loc) -> _S:
+    """``cls`` from one TOML table: each key's check in order, then unknown keys; defaults fill the rest."""
+    values: dict[str, Any] = {}
+    for s in cls._settings:
+        assert s.key is not None
+        if s.key in data:
+            values[s.name] = s.check(data[s.key], (*loc, s.key))
+        elif s.required:
+            raise _Invalid("missing", (*loc, s.key))
+    if len(values) < len(data):
+        known = {s.key for s in cls._settings}
+        for key in data:
+            if key not in known:
+                raise _Invalid("unknown", (*loc, key))
+    return cls(**values)
+
+
 # --------------------------------------------------------------------------- checks, one per kind
 
 
@@ -91,31 +198,30 @@ def _bounded(number: float, loc: _Loc, gt: int | None, ge: int | None) -> None:
         raise _Invalid("invalid", loc, f"Input should be greater than or equal to {ge}")
 
 
-def _int(*, gt: int | None = None, ge: int | None = None) -> dict[str, _Check]:
+def _int(*, gt: int | None = None, ge: int | None = None) -> _Check:
     def check(value: Any, loc: _Loc) -> int:
         if not isinstance(value, int) or isinstance(value, bool):  # strict: true, 1.0, "1" are not integers
             raise _expected("an integer", value, loc)
         _bounded(value, loc, gt, ge)
         return value
 
-    return {"check": check}
+    return check
 
 
-def _number(*, gt: int) -> dict[str, _Check]:
+def _number(*, gt: int) -> _Check:
     """A float, as lax as the config always was: an integer, a boolean or a numeric string converts."""
 
     def check(value: Any, loc: _Loc) -> float:
-        if isinstance(value, int | float | str):
-            try:
-                number = float(value)
-            except ValueError:
-                raise _expected("a number", value, loc) from None
-        else:
+        if not isinstance(value, int | float | str):
             raise _expected("a number", value, loc)
+        try:
+            number = float(value)
+        except ValueError:
+            raise _expected("a number", value, loc) from None
         _bounded(number, loc, gt, None)
         return number
 
-    return {"check": check}
+    return check
 
 
 def _one_of(*choices: str) -> _Check:
@@ -129,8 +235,8 @@ def _one_of(*choices: str) -> _Check:
     return check
 
 
-def _matching(body: str) -> dict[str, _Check]:
-    """A string matching the regular expression ``body`` whole (compiled on first use, by re's cache)."""
+def _matching(body: str) -> _Check:
+    """A string the regular expression ``body`` matches whole (compiled on first use, by re's cache)."""
 
     def check(value: Any, loc: _Loc) -> str:
         text = _str(value, loc)
@@ -138,7 +244,7 @@ def _matching(body: str) -> dict[str, _Check]:
             raise _Invalid("invalid", loc, f"String should match pattern '^{body}$'")
         return text
 
-    return {"check": check}
+    return check
 
 
 def _array(item: _Check) -> _Check:
@@ -159,8 +265,8 @@ def _map(item: _Check) -> _Check:
     return check
 
 
-def _table(cls: type[Any]) -> _Check:
-    def check(value: Any, loc: _Loc) -> Any:
+def _table(cls: type[Section]) -> _Check:
+    def check(value: Any, loc: _Loc) -> Section:
         if not isinstance(value, dict):
             raise _expected(_TABLE, value, loc)
         return _build(cls, value, loc)
@@ -168,53 +274,33 @@ def _table(cls: type[Any]) -> _Check:
     return check
 
 
-def _build(cls: type[_T], data: dict[str, Any], loc: _Loc) -> _T:
-    """``cls`` from one TOML table: each field's check in order, then unknown keys; defaults fill the rest."""
-    values: dict[str, Any] = {}
-    known: set[str] = set()
-    for f in fields(cls):  # type: ignore[arg-type]
-        key = f.metadata.get("toml", f.name)
-        known.add(key)
-        if key in data:
-            values[f.name] = f.metadata["check"](data[key], (*loc, key))
-        elif f.default is MISSING and f.default_factory is MISSING:
-            raise _Invalid("missing", (*loc, key))
-    for key in data:
-        if key not in known:
-            raise _Invalid("unknown", (*loc, key))
-    return cls(**values)
+class _Tables:
+    """An array of tables of ``cls`` (``[[key]]``); `skillsync init` leaves an empty one as a comment."""
+
+    def __init__(self, cls: type[Section]) -> None:
+        self.cls = cls
+        self._check = _array(_table(cls))
+
+    def __call__(self, value: Any, loc: _Loc) -> Any:
+        return self._check(value, loc)
 
 
-# One metadata per field kind (see _build). "table" names the class of an array of tables, for
-# `skillsync init`'s writer (workspace_init.py), which leaves an empty one as a comment.
-STR: dict[str, _Check] = {"check": _str}
-BOOL: dict[str, _Check] = {"check": _bool}
-STRS: dict[str, _Check] = {"check": _array(_str)}
-STR_MAP: dict[str, _Check] = {"check": _map(_str)}
-SEVERITIES: dict[str, _Check] = {"check": _map(_one_of("error", "warning", "info", "off"))}
-
-
-def _section(cls: type[Any]) -> dict[str, _Check]:
-    return {"check": _table(cls)}
-
-
-def _tables(cls: type[Any]) -> dict[str, Any]:
-    return {"check": _array(_table(cls)), "table": cls}
+_STRS = _array(_str)
+_SEVERITIES = _map(_one_of("error", "warning", "info", "off"))
 
 
 # --------------------------------------------------------------------------- the model
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Layout:
+class Layout(Section):
     """Skill folders matching ``glob`` (relative to the workspace) get slugs from ``slug``.
 
     ``slug`` placeholders: ``{skill}`` folder name, ``{org}`` parent folder name,
     ``{path}`` the relative path with ``/`` replaced by ``-``.
     """
 
-    glob: str = field(metadata=STR)
-    slug: str = field(default="{skill}", metadata=STR)
+    glob: str = setting(_str)
+    slug: str = setting(_str, default="{skill}")
 
 
 DEFAULT_LAYOUTS: tuple[Layout, ...] = (
@@ -225,113 +311,99 @@ DEFAULT_LAYOUTS: tuple[Layout, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WorkspaceConfig:
-    layouts: tuple[Layout, ...] = field(default=DEFAULT_LAYOUTS, metadata=_tables(Layout))
+class WorkspaceConfig(Section):
+    layouts: tuple[Layout, ...] = setting(_Tables(Layout), default=DEFAULT_LAYOUTS)
     # Explicit slugs for skill folders, keyed by the folder path relative to the workspace.
-    slugs: dict[str, str] = field(default_factory=dict, metadata=STR_MAP)
+    slugs: dict[str, str] = setting(_map(_str), default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SelectionConfig:
-    # honour .gitignore files from the git top level down
-    gitignore: bool = field(default=True, metadata=BOOL)
+class SelectionConfig(Section):
+    gitignore: bool = setting(_bool, default=True)  # honour .gitignore files from the git top level down
     # Extra exclude patterns (gitignore syntax, relative to each skill folder).
-    exclude: tuple[str, ...] = field(default=(), metadata=STRS)
+    exclude: tuple[str, ...] = setting(_STRS, default=())
     # Patterns (gitignore syntax, relative to each skill folder) that lift the default-deny of
     # likely secrets. Only this key can ship a file such as `.env` or `*.pem`.
-    allow: tuple[str, ...] = field(default=(), metadata=STRS)
+    allow: tuple[str, ...] = setting(_STRS, default=())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
+class Limits(Section):
     """Upload limits; the defaults are exactly what the local registry enforces."""
 
-    max_file_bytes: int = field(default=50 * 1024 * 1024, metadata=_int(gt=0))
-    max_total_bytes: int = field(default=200 * 1024 * 1024, metadata=_int(gt=0))
-    max_files: int = field(default=5000, metadata=_int(gt=0))
+    max_file_bytes: int = setting(_int(gt=0), default=50 * 1024 * 1024)
+    max_total_bytes: int = setting(_int(gt=0), default=200 * 1024 * 1024)
+    max_files: int = setting(_int(gt=0), default=5000)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RuleOverride:
-    paths: tuple[str, ...] = field(metadata=STRS)  # gitignore-style patterns relative to the workspace
-    rules: dict[str, Severity] = field(metadata=SEVERITIES)
+class RuleOverride(Section):
+    paths: tuple[str, ...] = setting(_STRS)  # gitignore-style patterns relative to the workspace
+    rules: dict[str, Severity] = setting(_SEVERITIES)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AllowEntry:
-    rule: str = field(metadata=STR)
-    paths: tuple[str, ...] = field(default=("**",), metadata=STRS)
+class AllowEntry(Section):
+    rule: str = setting(_str)
+    paths: tuple[str, ...] = setting(_STRS, default=("**",))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PolicyRule:
+class PolicyRule(Section):
     """An organization's own rule (``[[validate.policy]]``): patterns a set of files must or must not hold."""
 
-    id: str = field(metadata=_matching(r"[a-z0-9][a-z0-9._-]*"))  # reported as rule "policy.<id>"
-    severity: Literal["error", "warning", "info"] = field(
-        default="error", metadata={"check": _one_of("error", "warning", "info")}
+    id: str = setting(_matching(r"[a-z0-9][a-z0-9._-]*"))  # reported as rule "policy.<id>"
+    severity: Literal["error", "warning", "info"] = setting(
+        _one_of("error", "warning", "info"), default="error"
     )
-    files: tuple[str, ...] = field(metadata=STRS)  # gitignore-style patterns, workspace-relative
-    require: tuple[str, ...] = field(default=(), metadata=STRS)  # regexes each file must match somewhere
-    forbid: tuple[str, ...] = field(default=(), metadata=STRS)  # ... and nowhere (a finding per line)
-    message: str = field(metadata=STR)
-    hint: str | None = field(default=None, metadata=STR)
+    files: tuple[str, ...] = setting(_STRS)  # gitignore-style patterns, workspace-relative
+    require: tuple[str, ...] = setting(_STRS, default=())  # Python regexes each file must match somewhere
+    forbid: tuple[str, ...] = setting(_STRS, default=())  # ... and must match nowhere (a finding per line)
+    message: str = setting(_str)
+    hint: str | None = setting(_str, default=None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ValidateConfig:
-    limits: Limits = field(default_factory=Limits, metadata=_section(Limits))
-    rules: dict[str, Severity] = field(default_factory=dict, metadata=SEVERITIES)
-    overrides: tuple[RuleOverride, ...] = field(default=(), metadata=_tables(RuleOverride))
-    allow: tuple[AllowEntry, ...] = field(default=(), metadata=_tables(AllowEntry))
-    body_max_lines: int = field(default=500, metadata=_int(gt=0))
-    body_max_tokens: int = field(default=5000, metadata=_int(gt=0))
+class ValidateConfig(Section):
+    limits: Limits = setting(_table(Limits), default_factory=Limits)
+    rules: dict[str, Severity] = setting(_SEVERITIES, default_factory=dict)
+    overrides: tuple[RuleOverride, ...] = setting(_Tables(RuleOverride), default=())
+    allow: tuple[AllowEntry, ...] = setting(_Tables(AllowEntry), default=())
+    body_max_lines: int = setting(_int(gt=0), default=500)
+    body_max_tokens: int = setting(_int(gt=0), default=5000)
     # Hosts the skills go to (rules/targets.py); `validate --target` overrides.
-    targets: tuple[str, ...] = field(default=("agentskills", "seren"), metadata=STRS)
-    policy: tuple[PolicyRule, ...] = field(default=(), metadata=_tables(PolicyRule))
+    targets: tuple[str, ...] = setting(_STRS, default=("agentskills", "seren"))
+    policy: tuple[PolicyRule, ...] = setting(_Tables(PolicyRule), default=())
     # Committed files of waived findings (rules/waivers.py), relative to the workspace.
-    waivers: str = field(default="skillsync-waivers.toml", metadata=STR)
-    baseline: str = field(default="skillsync-baseline.toml", metadata=STR)
+    waivers: str = setting(_str, default="skillsync-waivers.toml")
+    baseline: str = setting(_str, default="skillsync-baseline.toml")
 
 
 DEFAULT_TIMEOUT = 30.0  # seconds per request of a named remote
 DEFAULT_RETRIES = 4
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RemoteConfig:
-    url: str = field(metadata=STR)
-    org: str | None = field(default=None, metadata=STR)
-    timeout: float = field(default=DEFAULT_TIMEOUT, metadata=_number(gt=0))
-    retries: int = field(default=DEFAULT_RETRIES, metadata=_int(ge=0))
+class RemoteConfig(Section):
+    url: str = setting(_str)
+    org: str | None = setting(_str, default=None)
+    timeout: float = setting(_number(gt=0), default=DEFAULT_TIMEOUT)
+    retries: int = setting(_int(ge=0), default=DEFAULT_RETRIES)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RemotesConfig:
+class RemotesConfig(Section):
     # None (unset): "local" until Seren is set up, then "seren" (remote/remotes.py default_remote)
-    default: str | None = field(default=None, metadata=STR)
-    org: str | None = field(default=None, metadata=STR)
+    default: str | None = setting(_str, default=None)
+    org: str | None = setting(_str, default=None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TemplatesConfig:
-    path: str | None = field(default=None, metadata=STR)  # a folder of user templates, workspace-relative
+class TemplatesConfig(Section):
+    path: str | None = setting(_str, default=None)  # a folder of user templates, workspace-relative
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Config:
-    workspace: WorkspaceConfig = field(default_factory=WorkspaceConfig, metadata=_section(WorkspaceConfig))
-    selection: SelectionConfig = field(default_factory=SelectionConfig, metadata=_section(SelectionConfig))
+class Config(Section):
+    workspace: WorkspaceConfig = setting(_table(WorkspaceConfig), default_factory=WorkspaceConfig)
+    selection: SelectionConfig = setting(_table(SelectionConfig), default_factory=SelectionConfig)
     # `validate` in TOML; `validate_` here, so it does not read as a method
-    validate_: ValidateConfig = field(
-        default_factory=ValidateConfig, metadata={**_section(ValidateConfig), "toml": "validate"}
+    validate_: ValidateConfig = setting(
+        _table(ValidateConfig), default_factory=ValidateConfig, toml="validate"
     )
-    remote: RemotesConfig = field(default_factory=RemotesConfig, metadata=_section(RemotesConfig))
-    remotes: dict[str, RemoteConfig] = field(
-        default_factory=dict, metadata={"check": _map(_table(RemoteConfig))}
-    )
-    templates: TemplatesConfig = field(default_factory=TemplatesConfig, metadata=_section(TemplatesConfig))
+    remote: RemotesConfig = setting(_table(RemotesConfig), default_factory=RemotesConfig)
+    remotes: dict[str, RemoteConfig] = setting(_map(_table(RemoteConfig)), default_factory=dict)
+    templates: TemplatesConfig = setting(_table(TemplatesConfig), default_factory=TemplatesConfig)
 
 
 def default_config() -> Config:
@@ -339,15 +411,16 @@ def default_config() -> Config:
     return Config()
 
 
-def is_section(value: Any) -> bool:
+def is_section(value: Any) -> TypeGuard[Section]:
     """True for a config object (a TOML table), as opposed to a value."""
-    return hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type)
+    return isinstance(value, Section)
 
 
-def toml_fields(section: Any) -> Iterator[tuple[str, Any, type[Any] | None]]:
-    """Each field of a config object: its TOML key, its value, and the table class of an array of tables."""
-    for f in fields(section):
-        yield f.metadata.get("toml", f.name), getattr(section, f.name), f.metadata.get("table")
+def toml_fields(section: Section) -> Iterator[tuple[str, Any, type[Section] | None]]:
+    """Each key of a config table: its TOML name, its value, and the class of an array of tables."""
+    for s in section._settings:
+        assert s.key is not None
+        yield s.key, getattr(section, s.name), s.table
 
 
 def parse_config(data: dict[str, Any], source: str) -> Config:
