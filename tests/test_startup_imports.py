@@ -48,8 +48,9 @@ def _run(args: list[str]) -> str:
 def _workspace(tmp_path: Path) -> Path:
     # A config with values: the validator runs (an empty file would give the defaults at once).
     (tmp_path / "skillsync.toml").write_text(
-        '[validate]\nbody_max_lines = 400\n\n[[validate.policy]]\nid = "p"\nfiles = ["*"]\nforbid = ["x{9}"]\n'
-        'message = "m"\n\n[remotes.other]\nurl = "http://127.0.0.1:9"\n'
+        '[validate]\nbody_max_lines = 400\n\n'
+        '[[validate.policy]]\nid = "p"\nfiles = ["*"]\nforbid = ["x{9}"]\nmessage = "m"\n\n'
+        '[remotes.other]\nurl = "http://127.0.0.1:9"\n'
     )
     write_skill(tmp_path, "skills/alpha")
     return tmp_path
