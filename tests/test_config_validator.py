@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from skillsync.config import (
     default_config,
     is_section,
     parse_config,
+    pyproject_has_section,
     toml_fields,
 )
 from skillsync.errors import ConfigError
@@ -329,3 +331,22 @@ def test_same_messages_and_values_as_the_pydantic_model(data: dict[str, Any]) ->
     if _differs_only_by_validate_(data):
         return
     assert _outcome(parse_config, data) == _outcome(oracle.parse_config, data)
+
+
+@pytest.mark.parametrize(
+    ("text", "ours"),
+    [
+        ('[project]\nname = "x"\n', False),
+        ("# skillsync is not configured here\n[tool.black]\n", False),
+        ("[tool.skillsync]\n", True),
+        ('[tool."skill\\u0073ync"]\n', True),  # an escaped quoted key is the same key
+        ('[tool."skill\\U00000073ync".validate]\n', True),
+        ("[tool.skillsync\n", False),  # invalid TOML: not a workspace marker
+    ],
+)
+def test_pyproject_section_is_found_without_parsing_unrelated_files(
+    tmp_path: Path, text: str, ours: bool
+) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text)
+    assert pyproject_has_section(path) is ours

@@ -454,11 +454,19 @@ def load_config_file(path: Path) -> Config:
 
 
 def pyproject_has_section(path: Path) -> bool:
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    # Most pyproject.toml files on the way up are not ours: a table named skillsync spells it out
+    # (or escapes it in a quoted key, \u0073...), so without either there is nothing to parse.
+    if "skillsync" not in text and "\\u" not in text and "\\U" not in text:
+        return False
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         return False
     tool = data.get("tool")
     return isinstance(tool, dict) and "skillsync" in tool
