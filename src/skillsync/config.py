@@ -81,8 +81,8 @@ class _Setting:
     def __init__(
         self, check: _Check, default: Any, factory: Callable[[], Any] | None, key: str | None
     ) -> None:
-        self.name = ""  # set by Section.__init_subclass__
-        self.key = key
+        self.name = ""  # the attribute's name, and the TOML key unless given: Section.__init_subclass__
+        self.key = key or ""
         self.check, self.default, self.factory = check, default, factory
         self.table = check.cls if isinstance(check, _Tables) else None
 
@@ -163,7 +163,6 @@ def _build(cls: type[_S], data: dict[str, Any], loc: _Loc) -> _S:
     """``cls`` from one TOML table: each key's check in order, then unknown keys; defaults fill the rest."""
     values: dict[str, Any] = {}
     for s in cls._settings:
-        assert s.key is not None
         if s.key in data:
             values[s.name] = s.check(data[s.key], (*loc, s.key))
         elif s.required:
@@ -419,7 +418,6 @@ def is_section(value: Any) -> TypeGuard[Section]:
 def toml_fields(section: Section) -> Iterator[tuple[str, Any, type[Section] | None]]:
     """Each key of a config table: its TOML name, its value, and the class of an array of tables."""
     for s in section._settings:
-        assert s.key is not None
         yield s.key, getattr(section, s.name), s.table
 
 
