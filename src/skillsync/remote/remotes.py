@@ -29,9 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from skillsync.atomic import atomic_write_text
-from skillsync.config import DEFAULT_RETRIES as _RETRIES
-from skillsync.config import DEFAULT_TIMEOUT as _TIMEOUT
-from skillsync.config import Config
+from skillsync.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Config
 from skillsync.errors import LocalError, UsageError
 from skillsync.remote import credentials
 from skillsync.remote.client import SerenClient
@@ -46,8 +44,6 @@ LOCAL_BASE_URL = "http://local.invalid"
 REGISTRY_DB = "registry.sqlite3"
 LOCAL_TOKEN_FILE = "local-token"
 ORG_CACHE_FILE = "org-cache.json"
-DEFAULT_TIMEOUT: float = _TIMEOUT
-DEFAULT_RETRIES: int = _RETRIES
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
