@@ -224,7 +224,7 @@ def _any_toml() -> st.SearchStrategy[Any]:
     )
 
 
-_NUMBER_STRINGS = ["5", " 5.5 ", "1_0", "1e3", "abc", "", "nan", "inf", "-1", "0", "0.001"]
+_NUMBER_STRINGS = ["5", " 5.5 ", "1_0", "1e3", "abc", "", "nan", "inf", "-1", "0", "0.001", "\u0663", "\xa05"]
 
 
 def _value_for(annotation: str) -> st.SearchStrategy[Any]:

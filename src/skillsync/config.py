@@ -211,7 +211,9 @@ def _number(*, gt: int) -> _Check:
     """A float, as lax as the config always was: an integer, a boolean or a numeric string converts."""
 
     def check(value: Any, loc: _Loc) -> float:
-        if not isinstance(value, int | float | str):
+        # float() would also take other scripts' digits ("\u0663"); the config never did
+        ascii_text = not isinstance(value, str) or value.strip().isascii()
+        if not isinstance(value, int | float | str) or not ascii_text:
             raise _expected("a number", value, loc)
         try:
             number = float(value)
