@@ -7,6 +7,7 @@ import copy
 import subprocess
 import sys
 import types
+from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 import httpx
@@ -19,6 +20,7 @@ from skillsync.errors import RemoteError
 from skillsync.remote import models, plain_check
 from skillsync.remote.client import SerenClient
 from skillsync.sync.remote_view import view_of, view_of_doc
+from tests.conftest import Cli, write_skill
 
 SUMMARY: dict[str, Any] = {
     "bundle_artifact_key": None,
@@ -201,3 +203,20 @@ def test_the_hot_path_imports_no_api_models() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", [["status"], ["push", "--yes"]])
+def test_unchanged_status_and_push_never_import_pydantic(tmp_path: Path, command: list[str]) -> None:
+    """Whole commands in a fresh interpreter, on the embedded remote, after a first push."""
+    (tmp_path / "skillsync.toml").write_text("")
+    write_skill(tmp_path, "skills/alpha")
+    write_skill(tmp_path, "skills/beta")
+    assert Cli(tmp_path)("push", "--yes").exit_code == 0
+    code = (
+        "import sys\nfrom skillsync.cli.main import run\n"
+        f"rc = run({['-C', str(tmp_path), *command]!r})\n"
+        "print('RC', rc, 'PYDANTIC', 'pydantic' in sys.modules,"
+        " 'MODELS', 'skillsync.remote.models' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "RC 0 PYDANTIC False MODELS False", out.stdout
