@@ -170,7 +170,15 @@ def test_the_request_goes_out_as_sent() -> None:
         b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * MAX_HEAD_BYTES + b"\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 300 + b"\r\n",
     ],
-    ids=["version", "status", "header", "two-lengths", "negative-length", "long-line", "many-headers"],
+    ids=[
+        "version",
+        "status",
+        "header",
+        "two-lengths",
+        "negative-length",
+        "long-line",
+        "many-headers",
+    ],
 )
 def test_malformed_answers_are_protocol_errors(raw: bytes) -> None:
     async def go(url: str, _: list[int]) -> None:
@@ -226,3 +234,22 @@ def test_seren_client_maps_drops_and_timeouts() -> None:
                 await client.list_organizations()
 
     asyncio.run(refused())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        (b"HTTP/1.1 100 Continue\r\nX-A: " + b"a" * 1000 + b"\r\n\r\n") * 100,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+        + (b"X-T: " + b"t" * 1000 + b"\r\n") * 100,
+    ],
+    ids=["interim-answers", "trailers"],
+)
+def test_a_head_that_never_ends_is_bounded(raw: bytes) -> None:
+    """The connection stays open: without the bound the client would wait for more, not refuse."""
+
+    async def go(url: str, _: list[int]) -> None:
+        with pytest.raises(httpx.RemoteProtocolError, match="too large"):
+            await _get(url, timeout=10)
+
+    _run(_fixed(raw, keep=True), go)

@@ -94,8 +94,8 @@ class _Reader:
 
     async def head(self) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
         """(status, HTTP version, reason, headers) of the final answer (1xx answers skipped)."""
+        used = 0  # across 1xx answers too: a server cannot send an endless head
         while True:
-            used = 0
             try:
                 first = await self.line(MAX_HEAD_BYTES)
             except httpx.RemoteProtocolError:
@@ -163,8 +163,11 @@ class _Body(httpx.AsyncByteStream):
                 if size < 0:
                     raise httpx.RemoteProtocolError("malformed chunk size", request=r.request)
                 if size == 0:
-                    while await r.line(MAX_HEAD_BYTES):  # trailers, up to the empty line
-                        pass
+                    trailers = 0
+                    while line := await r.line(MAX_HEAD_BYTES):  # trailers, up to the empty line
+                        trailers += len(line) + 2
+                        if trailers > MAX_HEAD_BYTES:
+                            raise httpx.RemoteProtocolError("answer trailers too large", request=r.request)
                     break
                 while size > 0:
                     data = await r.exactly(min(size, READ_BYTES))
