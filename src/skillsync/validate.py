@@ -311,6 +311,7 @@ def _check_cached(
     builder = ManifestBuilder(ws, keep_contents=True, state_dir=folder)
     assert builder.cache is not None
     run = vc.run_key(ws, targets)
+    ignores = vc.IgnoreHashes(ws.root)
     today = dt.date.today()
     policy: Policy | None = None
     out: list[SkillReport] = []
@@ -324,7 +325,7 @@ def _check_cached(
                 policy = policy or load_policy(ws, targets)
                 out.append(check_skill(ws, skill, policy))
                 continue
-            key = vc.skill_key(run, skill, manifest, builder.cache)
+            key = vc.skill_key(run, skill, manifest, builder.cache, ignores)
             found = store.lookup(skill.rel, key, today) if key is not None else None
             if found is not None:
                 out.append(SkillReport(skill, found))
@@ -337,9 +338,9 @@ def _check_cached(
             if key is None:
                 store.forget(skill.rel)
             else:
-                stamps = vc.probe_stamps(skill, probed)
+                facts = vc.probe_facts(skill, probed)
                 until, fence = policy.valid_until(), builder.cache.fence
-                store.store(skill.rel, key, report.findings, stamps, until, fence)
+                store.store(skill.rel, key, report.findings, facts, until, fence)
         done = True
     finally:
         builder.close(prune=done)

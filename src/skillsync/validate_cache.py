@@ -11,9 +11,9 @@ a key that covers everything they depend on, and serves them while the key is th
   computed fresh every run, as they depend on the other skills);
 - its shipped files: path, size, sha256 and mode of each (sha256 from the stat cache, so an
   unchanged file is stat'ed, not read; a touched one is hashed again and still hits);
-- what else a rule looked at: the ignore files of its selection walk (a link to an excluded file
-  names the deciding rule) and the paths a rule probed outside the shipped files (a link target
-  that does not ship), re-stat'ed on every hit.
+- what else a rule looked at: the ignore files of its selection walk, by content (a link to an
+  excluded file names the deciding rule), and the paths a rule probed outside the shipped files (a
+  link target that does not ship), re-stat'ed on every hit.
 
 Findings are stored after config, waivers and inline allows were applied, so a hit needs none of
 the rule modules. A waiver that expires changes findings without any input changing, so an entry is
@@ -138,17 +138,17 @@ def _hash(parts: Any) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def skill_key(run: str, skill: Skill, manifest: Manifest, cache: StatCache) -> str | None:
+def skill_key(
+    run: str, skill: Skill, manifest: Manifest, cache: StatCache, ignores: IgnoreHashes
+) -> str | None:
     """The key of one skill's findings, or None when its selection cannot be vouched for (a walk
     that met a symlink or a racy edit records no listing: such a skill is validated afresh)."""
     listing = cache.listing("" if skill.rel in (".", "") else skill.rel)
     if type(listing) is not dict or type(listing.get("deps")) is not dict:
         return None
-    ignores = sorted(
-        [rel, stamp]
-        for rel, stamp in listing["deps"].items()
-        if rel.rsplit("/", 1)[-1] in _IGNORE_FILES
-    )
+    # The ignore files the walk read, by content (a touched one still hits); the listing vouches
+    # that none changed since the walk that read them.
+    read = sorted(rel for rel in listing["deps"] if rel.rsplit("/", 1)[-1] in _IGNORE_FILES)
     p = skill.problem
     parts = [
         run,
@@ -156,38 +156,77 @@ def skill_key(run: str, skill: Skill, manifest: Manifest, cache: StatCache) -> s
         skill.slug,
         str(skill.path),
         [p.rule, p.message, p.hint] if p is not None else None,
-        ignores,
+        [[rel, ignores.sha(rel)] for rel in read],
         [[e.rel, e.size, e.sha256, e.mode] for e in manifest.entries],
     ]
     return _hash(parts)
 
 
-def _stamp(path: str) -> list[int] | None:
+class IgnoreHashes:
+    """sha256 of the ignore files of one workspace (by workspace-relative path), each read once
+    per run: the folders above the skills share theirs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+        self._known: dict[str, str | None] = {}
+
+    def sha(self, rel: str) -> str | None:
+        if rel not in self._known:
+            try:
+                with open(os.path.join(self.root, rel), "rb") as fh:  # noqa: PTH123
+                    self._known[rel] = hashlib.sha256(fh.read()).hexdigest()
+            except OSError:
+                self._known[rel] = None
+        return self._known[rel]
+
+
+def _fact(path: str) -> str | None:
+    """What a look-up of ``path`` depends on: None when absent; an ignore file's sha256; else the
+    file type, of the path itself and of what a symlink points to (a touch changes none of it)."""
     try:
-        st = os.stat(path)
+        lmode = os.lstat(path).st_mode
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size, stat.S_IFMT(st.st_mode)]
+    if path.rsplit(os.sep, 1)[-1] in _IGNORE_FILES:
+        try:
+            with open(path, "rb") as fh:  # noqa: PTH123
+                return "sha256:" + hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            return "unreadable"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    return f"{stat.S_IFMT(lmode):o}:{stat.S_IFMT(mode):o}"
 
 
-def probe_stamps(skill: Skill, probes: list[str]) -> dict[str, list[int] | None]:
-    """Stamps of every path a rule's look-up of ``probes`` (skill-relative) depended on: each
-    folder on the way and the files explain() reads beside it, and the path itself."""
+def probe_facts(skill: Skill, probes: list[str]) -> tuple[dict[str, str | None], int]:
+    """What each path a rule looked up outside the shipped files (``probes``, skill-relative)
+    depended on: each folder on the way, the files selection.explain() reads beside it, and the
+    path itself; and the newest mtime or ctime among them (a change after the run started makes
+    the findings unsafe to keep: they may have seen the state before it)."""
     base = str(skill.path)
-    out: dict[str, list[int] | None] = {}
+    paths: list[str] = []
     for rel in probes:
         parts = [p for p in rel.split("/") if p not in ("", ".")]
         for depth in range(len(parts)):
             folder = os.path.join(base, *parts[:depth]) if depth else base
-            out.setdefault(folder, _stamp(folder))
-            for name in _BESIDE:
-                beside = os.path.join(folder, name)
-                out.setdefault(beside, _stamp(beside))
+            paths.append(folder)
+            paths.extend(os.path.join(folder, name) for name in _BESIDE)
         full = os.path.join(base, *parts) if parts else base
-        out.setdefault(full, _stamp(full))
-        beside = os.path.join(full, _BESIDE[0])  # a folder target: is it a virtual environment?
-        out.setdefault(beside, _stamp(beside))
-    return out
+        paths += [full, os.path.join(full, _BESIDE[0])]  # a folder target: a virtual environment?
+    facts: dict[str, str | None] = {}
+    newest = 0
+    for path in paths:
+        if path in facts:
+            continue
+        facts[path] = _fact(path)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+    return facts, newest
 
 
 def _finding_row(f: Finding) -> list[Any]:
@@ -270,7 +309,7 @@ class ValidationCache:
         if type(probes) is not dict or type(rows) is not list:
             return None
         for path, recorded in probes.items():
-            if _stamp(path) != recorded:
+            if _fact(path) != recorded:
                 return None
         out: list[Finding] = []
         for row in rows:
@@ -285,20 +324,21 @@ class ValidationCache:
         rel: str,
         key: str,
         findings: list[Finding],
-        probes: dict[str, list[int] | None],
+        probes: tuple[dict[str, str | None], int],
         until: dt.date | None,
         fence: int | None,
     ) -> None:
         """Remember the findings of the skill at ``rel`` under ``key``, unless a probed path
         changed after ``fence`` (the file system clock when the run started: racy, not stored)."""
-        if fence is None or any(s is not None and (s[0] >= fence or s[1] >= fence) for s in probes.values()):
+        facts, newest = probes
+        if fence is None or newest >= fence:
             if self._entries.pop(rel, None) is not None:
                 self._dirty = True
             return
         self._entries[rel] = {
             "key": key,
             "until": until.isoformat() if until is not None else None,
-            "probes": probes,
+            "probes": facts,
             "findings": [_finding_row(f) for f in findings],
         }
         self._dirty = True
