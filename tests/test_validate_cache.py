@@ -467,6 +467,11 @@ def test_warm_run_imports_no_rule_module_nor_yaml(tmp_path: Path) -> None:
              "skillsync.rules.supply", "skillsync.rules.spec", "skillsync.rules.files",
              "skillsync.rules.policies", "skillsync.rules.targets", "pathspec"}  # fmt: skip
     assert imported.isdisjoint(heavy), sorted(imported & heavy)
+    cmd[cmd.index("json")] = "sarif"  # SARIF lists the rules' targets: the registry, not the rules
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert proc.returncode == 1 and "skillsync.rules.targets" in imported
+    assert imported.isdisjoint(heavy - {"skillsync.rules.targets"}), sorted(imported & heavy)
 
 
 # --- any sequence of edits: the cached verdict is the uncached one ----------------------------
