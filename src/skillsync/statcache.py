@@ -28,11 +28,8 @@ import json
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
-
-from skillsync.atomic import atomic_write_bytes
 
 CACHE_FILE = "statcache.json"
 CACHE_FORMAT = "skillsync-statcache"
@@ -196,6 +193,8 @@ class StatCache:
             "listings": self._listings,
         }
         data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        from skillsync.atomic import atomic_write_bytes  # (tempfile: only when something changed)
+
         with contextlib.suppress(OSError):
             atomic_write_bytes(self.path, data)
             self._dirty = False
@@ -218,7 +217,9 @@ def fs_now(folder: Path) -> int | None:
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".clock.", dir=folder)
+        # tempfile.mkstemp, minus importing tempfile on every warm run
+        name = str(folder / f".clock.{os.urandom(8).hex()}")
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     except OSError:
         return None
     try:

@@ -291,13 +291,17 @@ def check_skills(
     ``baseline=False`` ignores the baseline file (to write a new one). ``cache``: serve unchanged
     skills from the validation cache and record the others (:mod:`skillsync.validate_cache`)."""
     if cache and baseline:
-        return Report(_check_cached(ws, skills, targets))
+        from skillsync.validate_cache import cache_dir
+
+        folder = cache_dir(ws)
+        if folder is not None:
+            return Report(_check_cached(ws, skills, targets, folder))
     policy = load_policy(ws, targets, baseline=baseline)
     return Report([check_skill(ws, s, policy) for s in skills])
 
 
 def _check_cached(
-    ws: Workspace, skills: Sequence[Skill], targets: tuple[str, ...] | None
+    ws: Workspace, skills: Sequence[Skill], targets: tuple[str, ...] | None, folder: Path
 ) -> list[SkillReport]:
     """check_skills through the validation cache. Each skill is selected and hashed through the
     stat cache (a warm run stats files, never reads them); the rules and the policy are loaded
@@ -306,7 +310,6 @@ def _check_cached(
     from skillsync.errors import LocalError
     from skillsync.manifest import ManifestBuilder
 
-    folder = vc.cache_dir(ws)
     store = vc.ValidationCache.load(folder, ws.root)
     builder = ManifestBuilder(ws, keep_contents=True, state_dir=folder)
     assert builder.cache is not None

@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillsync import __version__
-from skillsync.atomic import atomic_write_bytes
 from skillsync.rules import Finding
 from skillsync.workspace import Skill, Workspace
 
@@ -65,12 +64,16 @@ def disabled_by_env() -> bool:
     return os.environ.get(NO_CACHE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def cache_dir(ws: Workspace) -> Path:
-    """Where the stat cache and validation cache of ``ws`` live for `validate` (see module doc)."""
+def cache_dir(ws: Workspace) -> Path | None:
+    """Where the stat cache and validation cache of ``ws`` live for `validate` (see module doc);
+    None when there is no such place (no home folder)."""
     if ws.config_path is not None or ws.state_dir.is_dir():
         return ws.state_dir
     env = os.environ.get("XDG_CACHE_HOME")
-    base = Path(env) if env else Path.home() / ".cache"
+    try:
+        base = Path(env) if env else Path.home() / ".cache"
+    except (KeyError, RuntimeError):
+        return None
     real = os.path.realpath(ws.root)
     name = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
     return base / "skillsync" / "validate" / name
@@ -110,6 +113,8 @@ def _file_sha(path: Path | None) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except FileNotFoundError:
         return None
+    except OSError:  # unreadable: never equal to a stored key; the policy then reports it
+        return "unreadable"
 
 
 def run_key(ws: Workspace, targets: tuple[str, ...] | None) -> str:
@@ -359,6 +364,8 @@ class ValidationCache:
             return
         doc = {"format": CACHE_FORMAT, "version": CACHE_VERSION, "root": self.root, "entries": self._entries}
         data = json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        from skillsync.atomic import atomic_write_bytes
+
         with contextlib.suppress(OSError):
             atomic_write_bytes(self.path, data)
             self._dirty = False
