@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from skillsync import statcache, validate_cache
 from skillsync.rules import Finding
 from skillsync.validate import check_skills
 from skillsync.workspace import open_workspace
-from tests.conftest import Cli, write_skill
+from tests.conftest import Cli, in_processes, write_skill
 
 POLICY = """
 [[validate.policy]]
@@ -401,6 +400,7 @@ def test_plain_folder_caches_outside_it(tmp_path: Path, counter: Counter) -> Non
     assert _expect_fresh(root, counter) == []
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before  # nothing written in it
     folder = validate_cache.cache_dir(open_workspace(root))
+    assert folder is not None
     assert Path(os.environ["XDG_CACHE_HOME"]) in folder.parents
     assert (folder / validate_cache.CACHE_FILE).is_file() and (folder / statcache.CACHE_FILE).is_file()
 
@@ -441,13 +441,7 @@ def _hammer(root: str, rounds: int) -> None:
 
 def test_concurrent_runs_never_corrupt_the_cache(tmp_path: Path) -> None:
     root = _ws(tmp_path)
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_hammer, args=(str(root), 4)) for _ in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    in_processes(_hammer, root, 4, 3, "fork")
     doc = json.loads((root / ".skillsync" / validate_cache.CACHE_FILE).read_text())
     assert doc["format"] == "skillsync-validatecache"
     assert _out(root, "--format", "json") == _out(root, "--format", "json", "--no-cache")
