@@ -4,7 +4,8 @@ In the manner of ruff's and mypy's caches, ``skillsync validate`` stores each sk
 a key that covers everything they depend on, and serves them while the key is the same:
 
 - the program: skillsync's version, a fingerprint (path, size, mtime) of every module of the
-  installed package (an editable install never serves results of older code), Python's version;
+  installed package (an editable install never serves results of older code) and of PyYAML and
+  pathspec, Python's version;
 - the run: the workspace root, the config file's bytes (rules, severities, overrides, policy,
   limits, targets, layouts, selection), the waivers and baseline files' bytes, ``--target``;
 - the skill: its folder, slug and discovery's verdict on it (layout, nesting, slug problems,
@@ -79,13 +80,33 @@ def cache_dir(ws: Workspace) -> Path | None:
     return base / "skillsync" / "validate" / name
 
 
+# Third-party code whose behaviour reaches findings: PyYAML (frontmatter; its C loader when
+# present) and pathspec (policies). Their installed files are fingerprinted like ours.
+_DEPENDENCIES = ("yaml", "pathspec")
+
+
 @functools.cache
 def code_fingerprint() -> str:
-    """A hash of (path, size, mtime_ns) of every .py file of the installed skillsync package."""
+    """A hash of (path, size, mtime_ns) of every .py file of the installed skillsync package, and
+    of every file of the dependencies that shape findings (found without importing them)."""
+    import importlib.util
+
     import skillsync
 
-    top = os.path.dirname(skillsync.__file__)
     h = hashlib.sha256()
+    _fingerprint(h, os.path.dirname(skillsync.__file__), (".py",))
+    for name in _DEPENDENCIES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+            _fingerprint(h, folder, None)
+        h.update(f"{name}:{spec.origin if spec is not None else None}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _fingerprint(h: Any, top: str, suffixes: tuple[str, ...] | None) -> None:
     todo = [top]
     while todo:
         folder = todo.pop()
@@ -98,12 +119,11 @@ def code_fingerprint() -> str:
                 if e.is_dir(follow_symlinks=False):
                     if e.name != "__pycache__":
                         todo.append(e.path)
-                elif e.name.endswith(".py"):
+                elif suffixes is None or e.name.endswith(suffixes):
                     st = e.stat()
                     h.update(f"{e.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
             except OSError:
                 continue
-    return h.hexdigest()
 
 
 def _file_sha(path: Path | None) -> str | None:
