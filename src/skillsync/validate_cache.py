@@ -28,7 +28,7 @@ atomic (last writer wins); a folder that cannot be written just gets no cache.
 """
 
 # The hit path runs once per skill on str paths: no pathlib objects per file.
-# ruff: noqa: PTH116, PTH118, PTH120
+# ruff: noqa: PTH112, PTH116, PTH118, PTH120
 
 from __future__ import annotations
 
@@ -89,20 +89,15 @@ _DEPENDENCIES = ("yaml", "pathspec")
 def code_fingerprint() -> str:
     """A hash of (path, size, mtime_ns) of every .py file of the installed skillsync package, and
     of every file of the dependencies that shape findings (found without importing them)."""
-    import importlib.util
-
     import skillsync
 
     h = hashlib.sha256()
     _fingerprint(h, os.path.dirname(skillsync.__file__), (".py",))
-    for name in _DEPENDENCIES:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        for folder in (spec.submodule_search_locations or []) if spec is not None else []:
-            _fingerprint(h, folder, None)
-        h.update(f"{name}:{spec.origin if spec is not None else None}\n".encode("utf-8", "surrogateescape"))
+    for name in _DEPENDENCIES:  # the first folder of that name on sys.path, as import finds it
+        found = next((d for d in (os.path.join(p or ".", name) for p in sys.path) if os.path.isdir(d)), None)
+        if found is not None:
+            _fingerprint(h, found, None)
+        h.update(f"{name}:{found}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 
