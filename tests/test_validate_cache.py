@@ -523,3 +523,36 @@ def test_random_edits_never_give_a_stale_verdict(
     for op in ops:
         _step(root, op)
         assert _findings(root, True) == _findings(root, False), op
+
+
+def test_pre_commit_paths_hit_and_keep_the_other_entries(tmp_path: Path, counter: Counter) -> None:
+    root = _ws(tmp_path)
+    _settle(root)
+    _out(root)
+    counter.take()
+    args = ("skills/good/SKILL.md", "skills/linker/scripts/run.py")
+    assert _expect_fresh(root, counter, *args) == []
+    (root / "skills/good/SKILL.md").write_text("---\nname: good\ndescription: x\n---\n# Good\n")
+    _settle(root)
+    assert _expect_fresh(root, counter, *args) == ["good"]
+    assert _expect_fresh(root, counter) == []  # the skills not named kept their entries
+
+
+def test_single_skill_workspace(tmp_path: Path, counter: Counter) -> None:
+    (tmp_path / "skillsync.toml").write_text("")
+    (tmp_path / ".skillsync").mkdir()
+    write_skill(tmp_path, ".", name=tmp_path.name, extra={"notes.md": "see [x](missing.md)\n"})
+    _settle(tmp_path)
+    _out(tmp_path)
+    assert _expect_fresh(tmp_path, counter) == []
+    (tmp_path / "notes.md").write_text("")
+    _settle(tmp_path)
+    assert _expect_fresh(tmp_path, counter) == [tmp_path.name]
+
+
+def test_first_run_in_a_new_workspace_records(tmp_path: Path, counter: Counter) -> None:
+    (tmp_path / "skillsync.toml").write_text("")
+    write_skill(tmp_path, "skills/one")
+    _settle(tmp_path)
+    _out(tmp_path)  # creates .skillsync/, which changes the root every listing depends on
+    assert _expect_fresh(tmp_path, counter) == []

@@ -310,6 +310,7 @@ def _check_cached(
     from skillsync.errors import LocalError
     from skillsync.manifest import ManifestBuilder
 
+    vc.make_state_dir(ws, folder)
     store = vc.ValidationCache.load(folder, ws.root)
     builder = ManifestBuilder(ws, keep_contents=True, state_dir=folder)
     assert builder.cache is not None

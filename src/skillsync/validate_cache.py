@@ -85,6 +85,28 @@ def cache_dir(ws: Workspace) -> Path | None:
 _DEPENDENCIES = ("yaml", "pathspec")
 
 
+def make_state_dir(ws: Workspace, folder: Path) -> None:
+    """Create ``folder`` if missing; when that changes the workspace root (``.skillsync/`` of a new
+    workspace), wait (at most 50 ms) for the file system clock to pass it, so the run's listings
+    are not all racy and the first run already records its results."""
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir(parents=True)
+        changed = os.stat(ws.root).st_mtime_ns
+    except OSError:
+        return
+    if ws.root not in folder.parents:
+        return
+    import time
+
+    from skillsync.statcache import fs_now
+
+    deadline = time.monotonic() + 0.05
+    while (fs_now(folder) or changed + 1) <= changed and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
 @functools.cache
 def code_fingerprint() -> str:
     """A hash of (path, size, mtime_ns) of every .py file of the installed skillsync package, and
