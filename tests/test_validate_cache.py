@@ -498,6 +498,8 @@ def _step(root: Path, op: tuple[str, int, int]) -> None:
             path.unlink()
     elif kind == "chmod" and path.is_file():
         path.chmod(0o755 if j % 2 else 0o644)
+    elif kind == "settle":  # let the clock pass: the next run records, the one after may hit
+        _settle(root)
 
 
 def _findings(root: Path, cache: bool) -> list[tuple[str, list[Finding]]]:
@@ -508,7 +510,9 @@ def _findings(root: Path, cache: bool) -> list[tuple[str, list[Finding]]]:
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["write", "delete", "chmod"]), st.integers(0, 9), st.integers(0, 9)),
+        st.tuples(
+            st.sampled_from(["write", "delete", "chmod", "settle"]), st.integers(0, 9), st.integers(0, 9)
+        ),
         min_size=1,
         max_size=8,
     )
