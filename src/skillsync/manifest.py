@@ -208,10 +208,11 @@ def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher
     entries: list[FileEntry] = []
     contents: dict[str, bytes] = {}
     lookup = cache.lookup if cache is not None else None
+    known = cache.known if cache is not None else None
     for rel, path in select_paths(ws, skill, cache, str(skill.path)):
         key = prefix + rel
         sha: str | None = None
-        if lookup is not None:
+        if lookup is not None and known is not None and known(key):  # no entry: no stat, just hash
             try:
                 st = os.stat(path)  # noqa: PTH116 - hot path, skip pathlib overhead
             except OSError as exc:

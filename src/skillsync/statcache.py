@@ -138,6 +138,10 @@ class StatCache:
             self._listings[skill_key] = value
             self._dirty = True
 
+    def known(self, key: str) -> bool:
+        """Whether ``key`` has an entry at all (a first build hashes without stat'ing first)."""
+        return key in self._entries
+
     def lookup(self, key: str, st: os.stat_result) -> str | None:
         """The cached sha256 of ``key`` if its stat is unchanged, else None."""
         value = self._entries.get(key)
