@@ -560,3 +560,26 @@ def test_first_run_in_a_new_workspace_records(tmp_path: Path, counter: Counter) 
     _settle(tmp_path)
     _out(tmp_path)  # creates .skillsync/, which changes the root every listing depends on
     assert _expect_fresh(tmp_path, counter) == []
+
+
+def test_write_baseline_then_validate_sees_it(tmp_path: Path, counter: Counter) -> None:
+    root = _ws(tmp_path)
+    _settle(root)
+    _out(root)
+    result = Cli(root)("validate", "--write-baseline")
+    assert result.exit_code == 0
+    _settle(root)
+    assert _expect_fresh(root, counter) == ALL  # the baseline file is part of every key
+    assert _out(root, "--format", "json")[0] == 0
+
+
+def test_stat_cache_shared_with_digest(tmp_path: Path, counter: Counter) -> None:
+    root = _ws(tmp_path)
+    _settle(root)
+    assert Cli(root)("digest").exit_code == 0  # primes the stat cache and the listings
+    _settle(root)
+    assert _expect_fresh(root, counter) == ALL
+    _edit(root)
+    _settle(root)
+    assert Cli(root)("digest").exit_code == 0
+    assert _expect_fresh(root, counter) == ["good"]
