@@ -583,3 +583,18 @@ def test_stat_cache_shared_with_digest(tmp_path: Path, counter: Counter) -> None
     _settle(root)
     assert Cli(root)("digest").exit_code == 0
     assert _expect_fresh(root, counter) == ["good"]
+
+
+def test_cache_writes_skip_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillsync import atomic
+
+    calls: list[int] = []
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: calls.append(fd))
+    root = _ws(tmp_path)
+    _settle(root)
+    _out(root)
+    assert (root / ".skillsync" / validate_cache.CACHE_FILE).is_file()
+    assert (root / ".skillsync" / statcache.CACHE_FILE).is_file()
+    assert calls == []  # caches: atomic (rename), not durable; state files still fsync
+    atomic.atomic_write_bytes(tmp_path / "state.json", b"{}")
+    assert len(calls) == 2  # the file and its folder

@@ -17,7 +17,8 @@ file it read, the selection config). :mod:`skillsync.listing_cache` owns what go
 it may be reused; this module only stores it and hands out stamps taken once per build.
 
 The file is versioned; a corrupt, foreign or old one is ignored and rebuilt without a word. Writes go
-through :func:`skillsync.atomic.atomic_write_bytes`, so two processes never corrupt it (last writer
+through :func:`skillsync.atomic.atomic_write_bytes` (without fsync: a file a crash garbles is
+ignored like any corrupt one), so two processes never corrupt it (last writer
 wins, which loses only cache hits, never correctness).
 """
 
@@ -200,7 +201,7 @@ class StatCache:
         from skillsync.atomic import atomic_write_bytes  # (tempfile: only when something changed)
 
         with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, data)
+            atomic_write_bytes(self.path, data, durable=False)  # a cache: no fsync
             self._dirty = False
 
 

@@ -404,5 +404,5 @@ class ValidationCache:
         from skillsync.atomic import atomic_write_bytes
 
         with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, data)
+            atomic_write_bytes(self.path, data, durable=False)  # a cache: no fsync
             self._dirty = False
