@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skillsync.atomic import atomic_write_text
+from skillsync.atomic import atomic_write_bytes
 from skillsync.workspace import Skill
 
 META_CACHE_FILE = "skill-meta.json"
@@ -113,5 +113,6 @@ class MetaCache:
             return
         doc = {"format": META_CACHE_FORMAT, "version": META_VERSION, "skills": self._entries}
         with contextlib.suppress(OSError):
-            atomic_write_text(self.path, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+            data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            atomic_write_bytes(self.path, data, durable=False)  # a cache: no fsync
             self._dirty = False
