@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from skillsync.digest import tree_digest
 from skillsync.errors import LocalError
@@ -51,6 +52,12 @@ class Manifest:
     entries: tuple[FileEntry, ...]  # sorted by the UTF-8 bytes of rel
     # rel -> whole file bytes read while hashing (``keep_contents``); clear it once validated
     contents: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    # The stat cache's listing of the walk that selected ``entries`` (which ignore files it read),
+    # when one vouches for it, and that build's fence (its file system clock before hashing): what
+    # the validation cache keys on (validate_cache.skill_key). None: built without a stat cache, or
+    # a walk that met a symlink or a racy edit.
+    walk: Any = field(default=None, compare=False, repr=False)
+    fence: int | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def digest(self) -> str:
@@ -230,4 +237,6 @@ def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher
                 cache.record(key, st, sha)
         seen.add(key)
         entries.append(FileEntry(rel, size, sha, bool(st.st_mode & stat.S_IXUSR), path, st.st_mode))
-    return Manifest(skill=skill, entries=tuple(entries), contents=contents)
+    walk = cache.listing(_key_prefix(skill)) if cache is not None else None
+    fence = cache.fence if cache is not None else None
+    return Manifest(skill=skill, entries=tuple(entries), contents=contents, walk=walk, fence=fence)

@@ -311,13 +311,8 @@ def _check_cached(
     from skillsync.manifest import ManifestBuilder
 
     vc.make_state_dir(ws, folder)
-    store = vc.ValidationCache.load(folder, ws.root)
+    checker = CachedCheck(ws, targets, folder)
     builder = ManifestBuilder(ws, keep_contents=True, state_dir=folder)
-    assert builder.cache is not None
-    run = vc.run_key(ws, targets)
-    ignores = vc.IgnoreHashes(ws.root)
-    today = dt.date.today()
-    policy: Policy | None = None
     out: list[SkillReport] = []
     done = False
     try:
@@ -325,35 +320,66 @@ def _check_cached(
             try:
                 manifest = builder.build(skill, refill=True)
             except LocalError:  # a name collision, an unreadable file: judged (or refused) uncached
-                store.forget(skill.rel)
-                policy = policy or load_policy(ws, targets)
-                out.append(check_skill(ws, skill, policy))
+                checker.store.forget(skill.rel)
+                out.append(check_skill(ws, skill, checker.policy()))
                 continue
-            key = vc.skill_key(run, skill, manifest, builder.cache, ignores)
-            found = store.lookup(skill.rel, key, today) if key is not None else None
-            if found is not None:
-                out.append(SkillReport(skill, found))
-                continue
-            policy = policy or load_policy(ws, targets)
-            probed: list[str] = []
-            report = check_skill(ws, skill, policy, manifest=manifest, probes=probed)
+            out.append(checker.check(manifest))
             manifest.contents.clear()
-            out.append(report)
-            if key is None:
-                store.forget(skill.rel)
-            else:
-                facts = vc.probe_facts(skill, probed)
-                until, fence = policy.valid_until(), builder.cache.fence
-                store.store(skill.rel, key, report.findings, facts, until, fence)
         done = True
     finally:
         builder.close(prune=done)
         if done:
             every = {s.rel for s in ws.all_skills()}
             if every <= {s.rel for s in skills}:
-                store.prune(every)
-            store.save()
+                checker.store.prune(every)
+            checker.save()
     return out
+
+
+class CachedCheck:
+    """:func:`check_skill` over manifests, through the validation cache in ``folder`` (see
+    :mod:`skillsync.validate_cache`): `validate` and push's gate share its entries. The manifests
+    must come from a build through the stat cache (they carry the walk the key needs); one that
+    does not is validated afresh. The policy is loaded on the first miss. Call :meth:`save` at
+    the end."""
+
+    def __init__(self, ws: Workspace, targets: tuple[str, ...] | None, folder: Path) -> None:
+        from skillsync import validate_cache as vc
+
+        self.ws = ws
+        self.targets = targets
+        self.store = vc.ValidationCache.load(folder, ws.root)
+        self._run = vc.run_key(ws, targets)
+        self._ignores = vc.IgnoreHashes(ws.root)
+        self._today = dt.date.today()
+        self._policy: Policy | None = None
+
+    def policy(self) -> Policy:
+        if self._policy is None:
+            self._policy = load_policy(self.ws, self.targets)
+        return self._policy
+
+    def check(self, manifest: Manifest) -> SkillReport:
+        """The skill's findings: stored ones when its key matches, else fresh (and stored)."""
+        from skillsync import validate_cache as vc
+
+        skill = manifest.skill
+        key = vc.skill_key(self._run, skill, manifest, self._ignores)
+        found = self.store.lookup(skill.rel, key, self._today) if key is not None else None
+        if found is not None:
+            return SkillReport(skill, found)
+        policy = self.policy()
+        probed: list[str] = []
+        report = check_skill(self.ws, skill, policy, manifest=manifest, probes=probed)
+        if key is None:
+            self.store.forget(skill.rel)
+        else:
+            facts = vc.probe_facts(skill, probed)
+            self.store.store(skill.rel, key, report.findings, facts, policy.valid_until(), manifest.fence)
+        return report
+
+    def save(self) -> None:
+        self.store.save()
 
 
 def skills_for_paths(

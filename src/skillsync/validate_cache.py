@@ -49,7 +49,6 @@ from skillsync.workspace import Skill, Workspace
 
 if TYPE_CHECKING:
     from skillsync.manifest import Manifest
-    from skillsync.statcache import StatCache
 
 CACHE_FILE = "validatecache.json"
 CACHE_FORMAT = "skillsync-validatecache"
@@ -180,12 +179,13 @@ def _hash(parts: Any) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def skill_key(
-    run: str, skill: Skill, manifest: Manifest, cache: StatCache, ignores: IgnoreHashes
-) -> str | None:
-    """The key of one skill's findings, or None when its selection cannot be vouched for (a walk
-    that met a symlink or a racy edit records no listing: such a skill is validated afresh)."""
-    listing = cache.listing("" if skill.rel in (".", "") else skill.rel)
+def skill_key(run: str, skill: Skill, manifest: Manifest, ignores: IgnoreHashes) -> str | None:
+    """The key of one skill's findings, or None when its selection cannot be vouched for (built
+    without the stat cache, or a walk that met a symlink or a racy edit records no listing: such a
+    skill is validated afresh). The listing is the one the manifest's own build vouched for."""
+    listing = manifest.walk
+    if manifest.skill is not skill or manifest.fence is None:
+        return None
     if type(listing) is not dict or type(listing.get("deps")) is not dict:
         return None
     # The ignore files the walk read, by content (a touched one still hits); the listing vouches

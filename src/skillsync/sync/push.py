@@ -178,6 +178,7 @@ async def plan_push(
             item.message = decision.reason
         items.append(item)
     metas.save()
+    gatekeeper.save()
     return PushPlan(items)
 
 

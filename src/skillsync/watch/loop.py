@@ -1,6 +1,6 @@
 """The watch loop: file changes -> selection -> debounce -> validation -> digest -> push of one skill.
 
-Every step is the engine ``skillsync push`` uses (``check_skill``, ``build_manifest``,
+Every step is the engine ``skillsync push`` uses (``PushGate``, ``build_manifest``,
 ``plan_push``/``apply_push`` under the workspace lock); watch only decides *when* to run it:
 
 - a per-skill quiet period (``debounce``), restarted by every change, with a ceiling so constant
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from skillsync.sync.push import PushItem
     from skillsync.sync.remote_view import Session
     from skillsync.sync.state import SyncState
-    from skillsync.validate import Policy, SkillReport
+    from skillsync.validate import SkillReport
 
 DEFAULT_DEBOUNCE_MS = 100
 MIN_CEILING_MS = 1000  # constant autosaves still upload at least this often
@@ -189,8 +189,6 @@ class Watcher:
         self._lock = _SharedLock(note)
         self._session: Session | None = None
         self._session_mutex = asyncio.Lock()
-        self._policy_cache: Policy | None = None
-        self._policy_for: object = None
         self._session_stack: contextlib.AsyncExitStack | None = None
         self._down = False
         self._abandon = asyncio.Event()
@@ -452,7 +450,7 @@ class Watcher:
 
     async def _process(self, slot: _Slot, saved_at: float) -> None:
         from skillsync.manifest import build_manifests
-        from skillsync.validate import check_skill
+        from skillsync.sync.push_gate import PushGate
 
         skill = slot.skill
         if not skill.skill_md.is_file():  # still gone after the quiet period: deleted
@@ -461,7 +459,10 @@ class Watcher:
         try:
             # one walk: the manifest (digest) is built first, validation and the push run over it
             manifest = build_manifests(self.ws, [skill], keep_contents=True)[0]
-            report = check_skill(self.ws, skill, self._policy(), manifest=manifest)
+            # through the validation cache: the push's own gate then finds this verdict stored
+            gate = PushGate(self.ws)
+            report = gate.check(manifest)
+            gate.save()
         except SkillsyncError as exc:
             self.emit(Event("blocked", skill=skill.slug, findings=[str(exc)]))
             return
@@ -486,15 +487,6 @@ class Watcher:
             self.emit(Event("unchanged", skill=skill.slug, warnings=warnings))
             return
         await self._push(slot, manifest, saved_at, warnings)
-
-    def _policy(self) -> Policy:
-        """The ``[validate]`` policy, built once per config (a reload builds it again)."""
-        from skillsync.validate import load_policy
-
-        if self._policy_for is not self.ws.config:
-            self._policy_cache, self._policy_for = load_policy(self.ws), self.ws.config
-        assert self._policy_cache is not None
-        return self._policy_cache
 
     async def _push(self, slot: _Slot, manifest: Manifest, saved_at: float, warnings: list[str]) -> None:
         from skillsync.sync.push import apply_push, plan_push
