@@ -40,7 +40,8 @@ def _push(root: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, 
 def _set_severity(root: Path, severity: str) -> None:
     config = root / "skillsync.toml"
     text = config.read_text().replace('"files.broken-link" = "warning"\n', "")
-    config.write_text(text.replace("[validate.rules]\n", f'[validate.rules]\n"files.broken-link" = "{severity}"\n'))
+    line = f'"files.broken-link" = "{severity}"\n'
+    config.write_text(text.replace("[validate.rules]\n", "[validate.rules]\n" + line))
 
 
 def _workspace(root: Path) -> Path:
