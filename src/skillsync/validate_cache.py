@@ -16,6 +16,10 @@ a key that covers everything they depend on, and serves them while the key is th
   excluded file names the deciding rule), and the paths a rule probed outside the shipped files (a
   link target that does not ship), re-stat'ed on every hit.
 
+`push` and `watch` use the same entries through ``sync.push_gate.PushGate`` (validate.CachedCheck):
+their manifests are built through the same stat cache and carry the listing and fence the key needs
+(``Manifest.walk``, ``Manifest.fence``).
+
 Findings are stored after config, waivers and inline allows were applied, so a hit needs none of
 the rule modules. A waiver that expires changes findings without any input changing, so an entry is
 valid only up to the earliest expiry among the waivers active when it was made.
