@@ -95,6 +95,7 @@ class FileInfo:
     data: bytes  # the first READ_CAP bytes of a text file; of a binary file, the first BINARY_SNIFF
     binary: bool  # a NUL byte in the first BINARY_SNIFF bytes
     _text: Any = field(default=_UNDECODED, repr=False, compare=False)
+    _low: bytes | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, rel: str, path: str, size: int, mode: int, data: bytes) -> FileInfo:
@@ -114,6 +115,14 @@ class FileInfo:
                 self._text = None
         text: str | None = self._text
         return text
+
+    @property
+    def low(self) -> bytes:
+        """``data.lower()``, made once: the secret and supply scans both search it."""
+        low = self._low
+        if low is None:
+            low = self._low = self.data.lower()
+        return low
 
 
 def _read(rel: str, path: str) -> FileInfo:

@@ -232,7 +232,7 @@ def _quoted(d: bytes, pos: int) -> bool:
 
 def _override(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    low = d.lower()
+    low = f.low
     hits: list[re.Match[bytes]] = []
     for anchor, rx, starts in _OVERRIDE:
         if anchor in low:
@@ -265,8 +265,10 @@ _SHELLS = (
 _PIPE_SHELL = _lazy(rb"\|[ \t]*" + _SHELLS)
 _PIPE_IEX = _lazy(rb"\|[ \t]*(?:iex|Invoke-Expression)\b")
 # (what must all be present, pattern): rare literals gate each pattern. A tuple is any one of its
-# literals; literals a match must hold (curl or wget, exec or eval) come first where other rules
-# test them too (``_Has`` remembers), so most files skip a row without a pass of their own.
+# literals. Each row tests first a literal that is rarely there (each absent literal is a full
+# pass over the file and most files hold none): curl or wget, which the pipe scan has tested
+# already (``_Has`` remembers), or the row's rarest call; common words (exec, eval, await) only
+# after it.
 _FETCHER = (b"curl", b"wget")
 _FETCH_EXEC: tuple[tuple[tuple[bytes | tuple[bytes, ...], ...], _Lazy], ...] = (
     (
@@ -276,12 +278,12 @@ _FETCH_EXEC: tuple[tuple[tuple[bytes | tuple[bytes, ...], ...], _Lazy], ...] = (
         ),
     ),
     ((b"iex",), _lazy(rb"iex\s*\(?\s*\(?\s*(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b")),
-    ((b"<(", _FETCHER), _lazy(rb"<\(\s*(?:curl|wget)\b")),
-    ((b"sh -c", b"$(", _FETCHER), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
-    ((b"exec", b"requests.get("), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
-    (((b"exec", b"eval"), b"urlopen("), _lazy(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
+    ((_FETCHER, b"<("), _lazy(rb"<\(\s*(?:curl|wget)\b")),
+    ((_FETCHER, b"sh -c", b"$("), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
+    ((b"requests.get(", b"exec"), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
+    ((b"urlopen(", (b"exec", b"eval")), _lazy(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
     (
-        ((b"eval", b"Function"), b"fetch(", b"await"),
+        (b"fetch(", b"await", (b"eval", b"Function")),
         _lazy(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\("),
     ),
 )
@@ -376,6 +378,15 @@ _SHELL_DECODE_GATES = (
     (b"owershell", _SHELL_DECODE[5:6]),
     (b"OWERSHELL", _SHELL_DECODE[6:7]),
 )
+
+def _shell_decode(has: _Has, low: bytes) -> bool:
+    """Any of :data:`_SHELL_DECODE` in the file: both spellings of PowerShell tested once on the
+    lower-cased bytes first (a file with either has ``owershell`` there)."""
+    d = has.data
+    for g, ws in _SHELL_DECODE_GATES[:2]:
+        if has[g] and any(w in d for w in ws):
+            return True
+    return b"owershell" in low and (has[b"owershell"] or has[b"OWERSHELL"])
 # Two steps: `x = base64.b64decode(...)` then `exec(x)` in the same file.
 _DECODED_NAME = _lazy(rb"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}" + _DECODERS)
 
@@ -396,13 +407,17 @@ _CODE_RUNNERS = _CALL_ANCHORS[:3]
 
 
 def _anchored(
-    rx: _Lazy, d: bytes, anchors: list[bytes], ci: tuple[bytes, ...] = ()
+    rx: _Lazy, d: bytes, anchors: list[bytes], ci: tuple[bytes, ...] = (), low: bytes | None = None
 ) -> Iterator[re.Match[bytes]]:
     """``rx.finditer(d)``, given that every match starts at one of ``anchors`` (or, matched on the
-    lowercased bytes, ``ci``): the pattern is tried only where an anchor is (C-speed ``find``),
-    not at every byte, with finditer's rule that the next match starts at or after the last end."""
+    lowercased bytes ``low``, ``ci``): the pattern is tried only where an anchor is (C-speed
+    ``find``), not at every byte, with finditer's rule that the next match starts at or after the
+    last end."""
     starts: list[int] = []
-    low = d.lower() if ci else b""
+    if not ci:
+        low = b""
+    elif low is None:
+        low = d.lower()
     for hay, words in ((d, anchors), (low, ci)):
         for a in words:
             p = hay.find(a)
@@ -426,9 +441,9 @@ _PLACEHOLDER = _lazy(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\
 def _decode_exec(f: FileInfo, has: _Has | None = None) -> Iterator[Finding]:
     d = f.data
     has = has if has is not None else _Has(d)
-    # the commoner words first: most files stop after three `in` tests, not fifteen
+    # exec, eval or Function first: most files have none (three tests, not eleven)
     code = has.any(_CODE_RUNNERS) and any(w in d for w in _DECODER_WORDS)
-    if not code and not any(has[g] and any(w in d for w in ws) for g, ws in _SHELL_DECODE_GATES):
+    if not code and not _shell_decode(has, f.low):
         return
     lines = LineIndex(d)
     # Exact narrowing: a match of a branch holds that branch's literals (a decoder call, or the
@@ -441,7 +456,7 @@ def _decode_exec(f: FileInfo, has: _Has | None = None) -> Iterator[Finding]:
         anchors.append(b"xxd")
     hits = [
         m.start()
-        for m in _anchored(_DECODE_EXEC, d, anchors, ci=(b"powershell",))
+        for m in _anchored(_DECODE_EXEC, d, anchors, ci=(b"powershell",), low=f.low)
         if not _PLACEHOLDER.match(d, m.end())
     ]
     if code and decoder and (has[b"exec"] or has[b"eval"]):
