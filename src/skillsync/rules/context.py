@@ -16,6 +16,7 @@ from skillsync.workspace import SKILL_FILE, Skill, Workspace
 if TYPE_CHECKING:
     from skillsync.manifest import Manifest
 
+
 def line_starts(data: bytes) -> list[int]:
     """Offsets where each line of ``data`` starts (one pass; lines of many findings by bisect)."""
     return [0, *(m.end() for m in re.finditer(b"\n", data))]

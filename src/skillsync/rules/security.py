@@ -14,9 +14,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 
 from skillsync.rules import Finding
-from skillsync.rules.context import LineIndex, SkillContext
+from skillsync.rules.context import FileInfo, LineIndex, SkillContext
+from skillsync.rules.memo import ContentMemo
 
 # (rule id, what it is, literals one of which every match contains, pattern, length of its fixed
 # prefix, the literal every match starts with or None). Where ``bytes.find`` finds that literal
@@ -249,24 +251,30 @@ def mask(text: str) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+_MEMO = ContentMemo()
+
+
 def check(ctx: SkillContext) -> Iterator[Finding]:
     for f in ctx.files:
-        if f.binary or not f.data:
-            continue
-        hits = sorted(scan(f.data, f.low), key=lambda h: h[2])
-        if not hits:
-            continue
-        index = LineIndex(f.data)
-        lines = [index.at(pos) for _, _, pos in hits]
-        specific = {n for (rule, _, _), n in zip(hits, lines, strict=True) if rule != _GENERIC_RULE}
-        for (rule, kind, _), line in zip(hits, lines, strict=True):
-            if rule == _GENERIC_RULE and line in specific:
-                continue  # already reported as a known kind
-            yield Finding(
-                rule,
-                f.rel,
-                line,
-                f"{kind} in a shipped file",
-                "remove it and rotate it; if it is a fake, add '# skillsync: allow "
-                f"{rule}' on the line or a validate.allow entry",
-            )
+        if not f.binary and f.data:
+            yield from _MEMO.findings(f.data, f.rel, None, partial(_file, f))
+
+
+def _file(f: FileInfo) -> Iterator[Finding]:
+    hits = sorted(scan(f.data, f.low), key=lambda h: h[2])
+    if not hits:
+        return
+    index = LineIndex(f.data)
+    lines = [index.at(pos) for _, _, pos in hits]
+    specific = {n for (rule, _, _), n in zip(hits, lines, strict=True) if rule != _GENERIC_RULE}
+    for (rule, kind, _), line in zip(hits, lines, strict=True):
+        if rule == _GENERIC_RULE and line in specific:
+            continue  # already reported as a known kind
+        yield Finding(
+            rule,
+            f.rel,
+            line,
+            f"{kind} in a shipped file",
+            "remove it and rotate it; if it is a fake, add '# skillsync: allow "
+            f"{rule}' on the line or a validate.allow entry",
+        )

@@ -14,9 +14,11 @@ import itertools
 import posixpath
 import re
 from collections.abc import Iterator
+from functools import partial
 
 from skillsync.rules import Finding
 from skillsync.rules.context import FileInfo, LineIndex, SkillContext
+from skillsync.rules.memo import ContentMemo
 from skillsync.workspace import SKILL_FILE
 
 MAX_PER_FILE = 10
@@ -379,6 +381,7 @@ _SHELL_DECODE_GATES = (
     (b"OWERSHELL", _SHELL_DECODE[6:7]),
 )
 
+
 def _shell_decode(has: _Has, low: bytes) -> bool:
     """Any of :data:`_SHELL_DECODE` in the file: both spellings of PowerShell tested once on the
     lower-cased bytes first (a file with either has ``owershell`` there)."""
@@ -387,6 +390,8 @@ def _shell_decode(has: _Has, low: bytes) -> bool:
         if has[g] and any(w in d for w in ws):
             return True
     return b"owershell" in low and (has[b"owershell"] or has[b"OWERSHELL"])
+
+
 # Two steps: `x = base64.b64decode(...)` then `exec(x)` in the same file.
 _DECODED_NAME = _lazy(rb"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}" + _DECODERS)
 
@@ -775,33 +780,38 @@ def _impersonation(ctx: SkillContext) -> Iterator[Finding]:
         )
 
 
+_MEMO = ContentMemo()
+
+
 def check(ctx: SkillContext) -> Iterator[Finding]:
     for f in ctx.files:
-        if not f.data:
-            continue
-        if f.binary or f.data[:4] in (
-            b"\xfe\xed\xfa\xce",
-            b"\xfe\xed\xfa\xcf",
-            b"\xce\xfa\xed\xfe",
-            b"\xcf\xfa\xed\xfe",
-        ):
-            yield from _embedded(f)
-            continue
-        if f.data.startswith(
-            (b"PK\x03\x04", b"\x1f\x8b", b"\xfd7zXZ", b"BZh", b"Rar!", b"7z\xbc\xaf", b"MZ")
-        ):
-            found = list(_embedded(f))
-            if found:
-                yield from found
-                continue
-        yield from _invisible(f)
-        has = _Has(f.data)
-        yield from _download_exec(f, has)
-        yield from _decode_exec(f, has)
-        if _is_doc(f):
-            yield from _override(f)
-        if _is_script(f):
-            yield from _credential_exfil(f)
-            yield from _env_dump(f)
-            yield from _unpinned(f)
+        if f.data:
+            kind = (posixpath.splitext(f.rel)[1].lower(), f.rel == SKILL_FILE)  # all _file reads of the name
+            yield from _MEMO.findings(f.data, f.rel, kind, partial(_file, f))
     yield from _impersonation(ctx)
+
+
+def _file(f: FileInfo) -> Iterator[Finding]:
+    if f.binary or f.data[:4] in (
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+    ):
+        yield from _embedded(f)
+        return
+    if f.data.startswith((b"PK\x03\x04", b"\x1f\x8b", b"\xfd7zXZ", b"BZh", b"Rar!", b"7z\xbc\xaf", b"MZ")):
+        found = list(_embedded(f))
+        if found:
+            yield from found
+            return
+    yield from _invisible(f)
+    has = _Has(f.data)
+    yield from _download_exec(f, has)
+    yield from _decode_exec(f, has)
+    if _is_doc(f):
+        yield from _override(f)
+    if _is_script(f):
+        yield from _credential_exfil(f)
+        yield from _env_dump(f)
+        yield from _unpinned(f)
