@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skillsync import ignore
-from skillsync.atomic import atomic_write_bytes
 from skillsync.errors import ConfigError
 from skillsync.rules import Finding
 
@@ -124,5 +123,7 @@ def write_baseline(root: Path, rel: str, findings: Iterable[Finding], today: dt.
             f"path = {json.dumps(_escape(path))}",
             f'reason = "baseline {today.isoformat()}"',
         ]
+    from skillsync.atomic import atomic_write_bytes  # only to write a baseline: tempfile is slow to import
+
     atomic_write_bytes(root / rel, ("\n".join(out) + "\n").encode("utf-8"))
     return len(pairs)
