@@ -193,3 +193,19 @@ def test_scans_are_linear_on_adversarial_input(name: str) -> None:
             for _ in scan(f):
                 pass
         assert time.perf_counter() - start < 15, (name, rel)
+
+
+def test_copied_files_keep_their_own_findings(tmp_path: Path) -> None:
+    """The scans remember findings by content (issue 12): a copy gets them at its own path, and the
+    same bytes under a name the rules read differently (a script vs a document) are scanned again."""
+    install = "#!/bin/sh\nnpm install -g pnpm\n"
+    secret = "OPENAI_API_KEY = 'sk-proj-" + "Q7fJ2kLmN9pR4sT6vW8xZ1aC3eG5hB0d" + "'\n"
+    write_skill(tmp_path, "s1", extra={"scripts/a.sh": install, "references/a.md": install, "k.txt": secret})
+    write_skill(tmp_path, "s2", extra={"scripts/b.sh": install, "k2.txt": secret})
+    got = rules(tmp_path, "s")
+    assert {g for g in got if g[0].startswith(("supply.", "security."))} == {
+        ("supply.unpinned-install", "s1/scripts/a.sh", 2),
+        ("supply.unpinned-install", "s2/scripts/b.sh", 2),
+        ("security.generic-secret", "s1/k.txt", 1),
+        ("security.generic-secret", "s2/k2.txt", 1),
+    }
