@@ -90,3 +90,18 @@ def test_fetch_rows_open_exactly_as_before(d: bytes) -> None:
 def test_shell_decode_gate_is_the_plain_tests(d: bytes) -> None:
     old = any(g in d and any(w in d for w in ws) for g, ws in sup._SHELL_DECODE_GATES)
     assert sup._shell_decode(sup._Has(d), d.lower()) == old
+
+
+VENDOR_WORDS = [
+    "Official", "officially", "verified", "Authorised", "built", "by", "BY", "Anthropic", "claude",
+    "SerenDB", "GitHub's", "aws", "meta", "skill", "plugins", " ", "  ", "\n", "-", "x", "'s",
+]  # fmt: skip
+VENDOR_TEXT = st.lists(st.sampled_from(VENDOR_WORDS), max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(VENDOR_TEXT)
+def test_impersonation_gate_never_hides_a_claim(text: str) -> None:
+    value = text.encode()
+    if sup._IMPERSONATE.search(value) is not None:
+        assert sup._may_impersonate(value.lower())

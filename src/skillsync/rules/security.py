@@ -126,11 +126,12 @@ _PLACEHOLDER_WORDS = (
     b"dummy", b"redacted", b"****", b"<", b"...", b"fake", b"sample", b"replace",
 )  # fmt: skip
 _ASCENDING = b"0123456789abcdefghijklmnopqrstuvwxyz"
-_PLACEHOLDER_RX = re.compile(
+_PLACEHOLDER_SRC = (
     b"|".join(re.escape(w) for w in _PLACEHOLDER_WORDS)
     + b"|"
     + b"|".join(_ASCENDING[i : i + 6] for i in range(len(_ASCENDING) - 5))
 )
+_PLACEHOLDER_RX: list[re.Pattern[bytes]] = []  # compiled on the first candidate (most files have none)
 _UPPER_DIGITS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _GENERIC_RULE = "security.generic-secret"
 MIN_ENTROPY = 3.5  # bits per character; random base64/hex keys are well above, words below
@@ -161,7 +162,9 @@ def placeholder(token: bytes) -> bool:
     run of counting (123456, abcdef), or a part (between ``-``, ``_``, ``/``, ``.``) that is all
     one character."""
     low = token.lower()
-    if _PLACEHOLDER_RX.search(low):
+    if not _PLACEHOLDER_RX:
+        _PLACEHOLDER_RX.append(re.compile(_PLACEHOLDER_SRC))
+    if _PLACEHOLDER_RX[0].search(low):
         return True
     return any(_all_one(p) for p in _PARTS.split(low) if len(p) >= 3)
 

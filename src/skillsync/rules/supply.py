@@ -743,11 +743,18 @@ def _embedded(f: FileInfo) -> Iterator[Finding]:
 
 
 # --- a name or description that impersonates a vendor ----------------------------------------------
-_VENDORS = (
-    rb"(?:anthropic|claude|seren|serendb|openai|chatgpt|google|gemini|microsoft|github|aws|amazon|meta|apple)"
-)
+_VENDOR_NAMES = (
+    b"anthropic", b"claude", b"seren", b"serendb", b"openai", b"chatgpt", b"google", b"gemini",
+    b"microsoft", b"github", b"aws", b"amazon", b"meta", b"apple",
+)  # fmt: skip
+_CLAIM_WORDS = (b"official", b"verified", b"certified", b"endorsed", b"approved", b"authori", b"sanctioned")
+_AUTHORED_WORDS = (
+    b"made", b"built", b"published", b"provided", b"created", b"maintained", b"released", b"developed",
+    b"signed",
+)  # fmt: skip
+_VENDORS = rb"(?:" + b"|".join(_VENDOR_NAMES) + rb")"
 _CLAIM = rb"(?:official(?:ly)?|verified|certified|endorsed|approved|authori[sz]ed|sanctioned)"
-_AUTHORED = rb"(?:made|built|published|provided|created|maintained|released|developed|signed)"
+_AUTHORED = rb"(?:" + b"|".join(_AUTHORED_WORDS) + rb")"
 _ARTIFACT = rb"(?:skill|plugin|tool|extension|integration|package|release)s?"
 _IMPERSONATE = _lazy(
     rb"(?i)\b" + _CLAIM + rb"\s+(?:by\s+)?" + _VENDORS + rb"\b"
@@ -755,6 +762,15 @@ _IMPERSONATE = _lazy(
     rb"|\b" + _VENDORS + rb"(?:'s)?\s+" + _CLAIM + rb"\s+" + _ARTIFACT + rb"\b"
 )
 _VENDOR_PREFIX = _lazy(rb"^(?:anthropic|seren|openai|official)-")
+
+
+def _may_impersonate(low: bytes) -> bool:
+    """Whether ``low`` (lower-cased) holds what every match of _IMPERSONATE holds: a vendor, and a
+    claim or an authoring verb with "by". Most descriptions do not, and the pattern (the costliest
+    of the rules to compile) is then never compiled."""
+    if not any(v in low for v in _VENDOR_NAMES):
+        return False
+    return any(c in low for c in _CLAIM_WORDS) or (b"by" in low and any(a in low for a in _AUTHORED_WORDS))
 
 
 def _impersonation(ctx: SkillContext) -> Iterator[Finding]:
@@ -766,9 +782,10 @@ def _impersonation(ctx: SkillContext) -> Iterator[Finding]:
         if field is None or not isinstance(field.value, str):
             continue
         value = field.value.encode("utf-8")
-        m = _IMPERSONATE.search(value)
+        low = value.lower()
+        m = _IMPERSONATE.search(value) if _may_impersonate(low) else None
         if m is None and key == "name":
-            m = _VENDOR_PREFIX.search(value.lower())
+            m = _VENDOR_PREFIX.search(low)
         if m is None:
             continue
         yield Finding(
