@@ -15,14 +15,10 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-try:  # the C parser is ~10x faster; fall back to the pure-Python one
-    from yaml import CBaseLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import BaseLoader as _Loader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import yaml
 
 # Frontmatter larger than this is not parsed (the spec's fields fit in a few KiB).
 MAX_FRONTMATTER_CHARS = 256 * 1024
@@ -161,8 +157,18 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
                 )
             )
             return
+    simple = _simple_fields(lines)
+    if simple is not None:
+        md.fields = simple
+        return
+    import yaml  # ~20 ms to import: only for frontmatter beyond one-line keys and values
+
+    try:  # the C parser is ~10x faster; fall back to the pure-Python one
+        loader: Any = yaml.CBaseLoader
+    except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+        loader = yaml.BaseLoader
     try:
-        _build(md, yaml.parse(source, Loader=_Loader), lines, line_of)
+        _build(md, yaml.parse(source, Loader=loader), lines, line_of)
     except yaml.MarkedYAMLError as exc:
         md.fields.clear()
         mark = exc.problem_mark or exc.context_mark
@@ -184,6 +190,43 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
     except (yaml.YAMLError, UnicodeError, ValueError) as exc:  # reader errors, lone surrogates
         md.fields.clear()
         md.problems.append(Problem(YAML, f"invalid YAML: {' '.join(str(exc).split())[:200]}", None))
+
+
+_SIMPLE_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.-]*): +(.*)")
+_PLAIN_NOT_IN = (": ", " #")
+
+
+def _simple_fields(lines: list[str]) -> dict[str, Field] | None:
+    """The fields of frontmatter made only of top-level one-line ``key: value`` pairs (blank and
+    ``#`` comment lines between them), or None for anything else (then PyYAML parses it).
+
+    What YAML reads there without doubt: a plain value that starts with a letter (so no indicator,
+    and no integer or date: ``unrepresentable`` has nothing to say) and holds no ``': '``, ``' #'``
+    or trailing ``':'``; or a value in double quotes without ``\\`` or ``"`` inside, or in single
+    quotes without ``'`` inside. Every character printable (no tab, no YAML-only line break), no
+    key twice. tests/test_skillmd.py checks it against PyYAML on generated frontmatter.
+    """
+    fields: dict[str, Field] = {}
+    for i, line in enumerate(lines):
+        if not line.strip() or line[0] == "#":
+            continue
+        m = _SIMPLE_KEY.fullmatch(line.rstrip(" "))
+        if m is None:
+            return None
+        key, raw = m.group(1), m.group(2)
+        if key in fields or not raw.isprintable():
+            return None
+        first = raw[0]
+        if first == '"' or first == "'":
+            inner = raw[1:-1]
+            if len(raw) < 2 or raw[-1] != first or first in inner or "\\" in inner:
+                return None
+            fields[key] = Field(key, inner, i + 2, False)
+        elif first.isalpha() and raw[-1] != ":" and not any(x in raw for x in _PLAIN_NOT_IN):
+            fields[key] = Field(key, raw, i + 2, True)
+        else:
+            return None
+    return fields or None
 
 
 def _flow_problem(lines: list[str], line: int) -> Problem:
@@ -210,6 +253,8 @@ class _Refused(Exception):
 
 def _build(md: SkillMd, events: Any, lines: list[str], line_of: Callable[[Any], int]) -> None:
     """Build plain Python data from parser events, refusing anchors, aliases, tags and flow style."""
+    import yaml
+
     stack: list[tuple[Any, list[Any]]] = []  # (container, [pending key, key line, key plain])
     root: Any = None
     docs = 0
@@ -276,7 +321,7 @@ def _build(md: SkillMd, events: Any, lines: list[str], line_of: Callable[[Any], 
         md.problems.append(Problem(NOT_MAPPING, f"frontmatter must be a YAML mapping (found {kind})", 2))
 
 
-_RESOLVER = yaml.resolver.Resolver()
+_RESOLVER: list[yaml.resolver.Resolver] = []  # made on first use (PyYAML is imported on demand)
 INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
 
 
@@ -287,7 +332,11 @@ def unrepresentable(plain: str) -> str | None:
     ``123`` to an integer: an impossible date, or an integer beyond 64 bits, fails there although
     this parser keeps both as text. Quoting the value makes it a string everywhere.
     """
-    tag = _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))  # type: ignore[no-untyped-call]
+    import yaml
+
+    if not _RESOLVER:
+        _RESOLVER.append(yaml.resolver.Resolver())
+    tag = _RESOLVER[0].resolve(yaml.ScalarNode, plain, (True, False))  # type: ignore[no-untyped-call]
     if tag == "tag:yaml.org,2002:timestamp":
         try:
             yaml.SafeLoader(plain).get_single_data()
