@@ -184,14 +184,19 @@ _FM_VALUES = [
     "foo", "Foo bar", "a: b", "a #b", "a#b", "x:", "a:b", '"q"', "'s'", "\"a'b\"", "'a\"b'", '"a\\tb"',
     "'it''s'", '""', "''", '"x" # c', "-x", "[a]", "{a}", "&a", "*a", "!t", "|", ">", "2001-02-30", "123",
     "ü", "é x", "null", "~", "@x", "`x`", "%x", "x\t", "\u00a0x", "a\u2028b", "a\u0085b", "a\rb", "x ",
-    "https://x.y", "a, b", "yes", "on", "a [b] {c}", "x\ufeff", "Ab: ", "ok #", "ok#",
+    "https://x.y", "a, b", "yes", "on", "a [b] {c}", "x\ufeff", "Ab: ", "ok #", "ok#", '"a \\"b\\" c"',
+    '"back\\\\slash"', '"end\\"', '"\\n"', "'a''b'",
 ]  # fmt: skip
-_FM_OTHER = ["", "# c", "  indented", "- item", "...", "  ", "name"]
+_FM_OTHER = [
+    "", "# c", "  indented", "- item", "...", "  ", "name", "metadata:", "metadata:  ", "k: |", "k: |-",
+    "k: >", "k: >-", "k: |+", "k: >2", "  a: b", "  a: 'q'", "  b: x: y", "    deep: x", "   c: d", "  - x",
+    "  text", "  more: text #x", "   odd", '  "q"', "  # c", "  a: |", "  t\tx", "  \u00a0x",
+]  # fmt: skip
 _FM_LINE = st.one_of(
     st.tuples(st.sampled_from(_FM_KEYS), st.sampled_from(_FM_SEPS), st.sampled_from(_FM_VALUES)).map("".join),
     st.sampled_from(_FM_OTHER),
 )
-_FM = st.tuples(st.lists(_FM_LINE, min_size=1, max_size=5), st.sampled_from(["\n", "\r\n"])).map(
+_FM = st.tuples(st.lists(_FM_LINE, min_size=1, max_size=7), st.sampled_from(["\n", "\r\n"])).map(
     lambda p: "---\n" + "".join(x + p[1] for x in p[0]) + "---\nbody\n"
 )
 
@@ -234,3 +239,26 @@ def test_simple_frontmatter_does_not_import_pyyaml() -> None:
         "assert 'yaml' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "fm",
+    [
+        "metadata:\n  a: b\n  c: 'd'\n",
+        "metadata:\n  a: b\n\n  c: d\n",
+        "metadata:\n  a: b\n  a: c\n",
+        "metadata:\n    a: b\n  c: d\n",
+        "metadata:\n  version: 1.0\n",
+        "d: |\n  line one\n  line: two # x\n",
+        "d: >-\n  a\n  b\n\nname: x\n",
+        "d: >\n  a\n   b\n",
+        "d: |-\n  a\n\n  b\n",
+        "d: >\n  x\nname: y\n",
+        "d: >\n  a\n  b c\n",
+        "d: |\n  x  \n  y\n\n\n",
+        "d: >\n",
+        'd: "say \\"hi\\" \\\\ ok"\n',
+    ],
+)
+def test_structures_read_as_pyyaml_reads_them(fm: str) -> None:
+    _same_as_pyyaml("---\n" + fm + "---\n")

@@ -192,40 +192,112 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
         md.problems.append(Problem(YAML, f"invalid YAML: {' '.join(str(exc).split())[:200]}", None))
 
 
-_SIMPLE_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.-]*): +(.*)")
+_SIMPLE_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +(.*))?")
 _PLAIN_NOT_IN = (": ", " #")
+_DOUBLE_QUOTED = re.compile(r'"((?:[^"\\]|\\["\\])*)"')  # escapes \" and \\ only
+_UNESCAPE = re.compile(r"\\([\"\\])")
+_BLOCK_JOIN = {"|": "\n", "|-": "\n", ">": " ", ">-": " "}
+
+
+def _simple_scalar(raw: str) -> tuple[str, bool] | None:
+    """(value, plain) of a one-line value YAML reads without doubt, or None."""
+    if not raw.isprintable():
+        return None
+    first = raw[0]
+    if first == '"':
+        m = _DOUBLE_QUOTED.fullmatch(raw)
+        if m is None:
+            return None
+        inner = m.group(1)
+        return (_UNESCAPE.sub(r"\1", inner) if "\\" in inner else inner), False
+    if first == "'":
+        inner = raw[1:-1]
+        return (inner, False) if len(raw) >= 2 and raw[-1] == "'" and "'" not in inner else None
+    if first.isalpha() and raw[-1] != ":" and not any(x in raw for x in _PLAIN_NOT_IN):
+        return raw, True
+    return None
+
+
+def _indented(lines: list[str], i: int) -> tuple[list[str], int, int] | None:
+    """The lines after ``i`` up to the next line at column 0: (their contents without the common
+    indentation, blank lines as "", index after them), or None if their indentation differs or
+    there are none."""
+    out: list[str] = []
+    indent = 0
+    j = i + 1
+    while j < len(lines):
+        line = lines[j]
+        if line.strip():
+            width = len(line) - len(line.lstrip(" "))
+            if width == 0:
+                break
+            if not indent:
+                indent = width
+            if width != indent:
+                return None
+            out.append(line[indent:])
+        else:
+            out.append("")
+        j += 1
+    while out and not out[-1]:
+        out.pop()
+    return (out, j, indent) if out else None
 
 
 def _simple_fields(lines: list[str]) -> dict[str, Field] | None:
-    """The fields of frontmatter made only of top-level one-line ``key: value`` pairs (blank and
-    ``#`` comment lines between them), or None for anything else (then PyYAML parses it).
+    """The fields of frontmatter that YAML reads without doubt, or None for anything else (then
+    PyYAML parses it): top-level ``key: value`` pairs (blank and column-0 ``#`` lines between),
+    where a value is
 
-    What YAML reads there without doubt: a plain value that starts with a letter (so no indicator,
-    and no integer or date: ``unrepresentable`` has nothing to say) and holds no ``': '``, ``' #'``
-    or trailing ``':'``; or a value in double quotes without ``\\`` or ``"`` inside, or in single
-    quotes without ``'`` inside. Every character printable (no tab, no YAML-only line break), no
-    key twice. tests/test_skillmd.py checks it against PyYAML on generated frontmatter.
+    - plain, on one line, starting with a letter (so no indicator, and no integer or date for
+      ``unrepresentable`` to refuse), without ``': '``, ``' #'`` or a trailing ``':'``;
+    - in double quotes with no escape but ``\"`` and ``\\``, or in single quotes without ``'``;
+    - a block (``|``, ``|-``, ``>``, ``>-``) of lines at one indentation, none blank between;
+    - a mapping of such one-line values at one indentation (``metadata:``).
+
+    Every character printable (no tab, no YAML-only line break), no key twice in a mapping.
+    tests/test_skillmd.py checks it against PyYAML on generated frontmatter.
     """
     fields: dict[str, Field] = {}
-    for i, line in enumerate(lines):
+    i = 0
+    while i < len(lines):
+        line = lines[i]
         if not line.strip() or line[0] == "#":
+            i += 1
             continue
         m = _SIMPLE_KEY.fullmatch(line.rstrip(" "))
-        if m is None:
+        if m is None or m.group(1) in fields:
             return None
         key, raw = m.group(1), m.group(2)
-        if key in fields or not raw.isprintable():
-            return None
-        first = raw[0]
-        if first == '"' or first == "'":
-            inner = raw[1:-1]
-            if len(raw) < 2 or raw[-1] != first or first in inner or "\\" in inner:
+        value: str | dict[str, str]
+        if raw is None or raw in _BLOCK_JOIN:
+            block = _indented(lines, i)
+            if block is None:
                 return None
-            fields[key] = Field(key, inner, i + 2, False)
-        elif first.isalpha() and raw[-1] != ":" and not any(x in raw for x in _PLAIN_NOT_IN):
-            fields[key] = Field(key, raw, i + 2, True)
-        else:
+            body, after, _ = block
+            if raw is None:  # a mapping
+                mapping: dict[str, str] = {}
+                for sub in body:
+                    sm = _SIMPLE_KEY.fullmatch(sub.rstrip(" ")) if sub else None
+                    if sm is None or sm.group(2) is None or sm.group(1) in mapping:
+                        return None
+                    scalar = _simple_scalar(sm.group(2))
+                    if scalar is None:
+                        return None
+                    mapping[sm.group(1)] = scalar[0]
+                value = mapping
+            else:
+                if "" in body or any(b[0] == " " or not b.isprintable() for b in body):
+                    return None
+                value = _BLOCK_JOIN[raw].join(body) + ("" if raw.endswith("-") else "\n")
+            fields[key] = Field(key, value, i + 2, False)
+            i = after
+            continue
+        scalar = _simple_scalar(raw)
+        if scalar is None:
             return None
+        fields[key] = Field(key, scalar[0], i + 2, scalar[1])
+        i += 1
     return fields or None
 
 
