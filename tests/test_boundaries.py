@@ -4,7 +4,8 @@
 - ``skillsync/cli/`` talks no HTTP: no httpx, no ``skillsync.remote`` (the client lives there);
 - ``skillsync/emulator/`` imports nothing of skillsync outside itself (it shares only the contract);
 - ``validate``'s import path: tests/test_validate_cli.py runs the real command in a subprocess and
-  checks ``sys.modules``.
+  checks ``sys.modules``; tests/test_startup_imports.py holds pydantic to the remote API and the
+  registry (never the config) and ``--version`` to no workspace at all.
 """
 
 from __future__ import annotations

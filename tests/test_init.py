@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import BaseModel
 
-from skillsync.config import Config, load_config_file
+from skillsync.config import Config, Section, is_section, load_config_file, toml_fields
 from skillsync.selection import select
 from skillsync.workspace import open_workspace
 from skillsync.workspace_init import (
@@ -25,13 +24,12 @@ from skillsync.workspace_init import (
 from tests.conftest import Cli, git, write_skill
 
 
-def _config_keys(model: BaseModel, prefix: str = "") -> list[tuple[str, object]]:
+def _config_keys(section: Section, prefix: str = "") -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
-    for name, info in type(model).model_fields.items():
-        key = f"{prefix}{info.alias or name}"
-        value = getattr(model, name)
+    for name, value, _table in toml_fields(section):
+        key = f"{prefix}{name}"
         out.append((key, value))
-        if isinstance(value, BaseModel):
+        if is_section(value):
             out.extend(_config_keys(value, key + "."))
     return out
 

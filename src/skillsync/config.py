@@ -2,15 +2,21 @@
 
 Unknown keys and wrong types are errors that name the key and the file, so a typo never
 silently changes what ships.
+
+Every command reads the config, so it costs start-up time: not pydantic (importing it cost more
+than the rest of start-up), and not ``dataclasses`` either (they compile six functions per class,
+~1 ms a class). A table is a :class:`Section`: frozen, keyword-only, equal and hashed by value,
+typed like a dataclass (``dataclass_transform``). Each key is a :func:`setting` that says how its
+TOML value is checked; :func:`parse_config` runs the checks and reports the first problem, keys
+in order (nested tables included), then unknown keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, ClassVar, Literal, TypeGuard, TypeVar, dataclass_transform
 
 from skillsync.errors import ConfigError
 
@@ -19,155 +25,34 @@ PYPROJECT_FILE = "pyproject.toml"
 
 Severity = Literal["error", "warning", "info", "off"]
 
+_Loc = tuple[str | int, ...]
+_Check = Callable[[Any, _Loc], Any]  # a TOML value and where it is -> the setting's value, or _Invalid
+_S = TypeVar("_S", bound="Section")
 
-# Start-up cost matters (`validate` runs in pre-commit hooks): schemas are built on the first
-# validation (defer_build), and defaults are built without validation (model_construct), so a
-# workspace without config values never builds a validator.
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _default(model: type[_M]) -> Callable[[], _M]:
-    """A default factory: the model's defaults, unvalidated (they are known-good constants)."""
-
-    def factory() -> _M:
-        return model.model_construct()
-
-    return factory
+_DOCS = "see docs/config.md"
+_ARRAY = 'an array (e.g. ["a", "b"])'
+_TABLE = "a table"
+_MISSING: Any = object()
 
 
-class Layout(_Strict):
-    """Skill folders matching ``glob`` (relative to the workspace) get slugs from ``slug``.
+class _Invalid(Exception):
+    """The first problem in a config, at ``loc`` (the key path): ``unknown``, ``missing`` or ``invalid``."""
 
-    ``slug`` placeholders: ``{skill}`` folder name, ``{org}`` parent folder name,
-    ``{path}`` the relative path with ``/`` replaced by ``-``.
-    """
+    def __init__(self, kind: str, loc: _Loc, detail: str = "") -> None:
+        super().__init__(kind)
+        self.kind, self.loc, self.detail = kind, loc, detail
 
-    glob: str
-    slug: str = "{skill}"
-
-
-DEFAULT_LAYOUTS: tuple[Layout, ...] = (
-    Layout.model_construct(glob=".", slug="{skill}"),
-    Layout.model_construct(glob="skills/*", slug="{skill}"),
-    Layout.model_construct(glob="*", slug="{skill}"),
-    Layout.model_construct(glob="*/*", slug="{org}-{skill}"),
-)
-
-
-class WorkspaceConfig(_Strict):
-    layouts: tuple[Layout, ...] = DEFAULT_LAYOUTS
-    # Explicit slugs for skill folders, keyed by the folder path relative to the workspace.
-    slugs: dict[str, str] = Field(default_factory=dict)
-
-
-class SelectionConfig(_Strict):
-    gitignore: bool = Field(default=True, strict=True)  # honour .gitignore files from the git top level down
-    # Extra exclude patterns (gitignore syntax, relative to each skill folder).
-    exclude: tuple[str, ...] = ()
-    # Patterns (gitignore syntax, relative to each skill folder) that lift the default-deny of
-    # likely secrets. Only this key can ship a file such as `.env` or `*.pem`.
-    allow: tuple[str, ...] = ()
-
-
-class Limits(_Strict):
-    """Upload limits; the defaults are exactly what the local registry enforces."""
-
-    max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0, strict=True)
-    max_total_bytes: int = Field(default=200 * 1024 * 1024, gt=0, strict=True)
-    max_files: int = Field(default=5000, gt=0, strict=True)
-
-
-class RuleOverride(_Strict):
-    paths: tuple[str, ...]  # gitignore-style patterns relative to the workspace
-    rules: dict[str, Severity]
-
-
-class AllowEntry(_Strict):
-    rule: str
-    paths: tuple[str, ...] = ("**",)
-
-
-class PolicyRule(_Strict):
-    """An organization's own rule (``[[validate.policy]]``): patterns a set of files must or must not hold."""
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")  # reported as rule "policy.<id>"
-    severity: Literal["error", "warning", "info"] = "error"
-    files: tuple[str, ...]  # gitignore-style patterns, workspace-relative
-    require: tuple[str, ...] = ()  # Python regular expressions each file must match somewhere
-    forbid: tuple[str, ...] = ()  # ... and must match nowhere (one finding per matching line)
-    message: str
-    hint: str | None = None
-
-
-class ValidateConfig(_Strict):
-    limits: Limits = Field(default_factory=_default(Limits))
-    rules: dict[str, Severity] = Field(default_factory=dict)
-    overrides: tuple[RuleOverride, ...] = ()
-    allow: tuple[AllowEntry, ...] = ()
-    body_max_lines: int = Field(default=500, gt=0, strict=True)
-    body_max_tokens: int = Field(default=5000, gt=0, strict=True)
-    # Hosts the skills go to (rules/targets.py); `validate --target` overrides.
-    targets: tuple[str, ...] = ("agentskills", "seren")
-    policy: tuple[PolicyRule, ...] = ()
-    # Committed files of waived findings (rules/waivers.py), relative to the workspace.
-    waivers: str = "skillsync-waivers.toml"
-    baseline: str = "skillsync-baseline.toml"
-
-
-class RemoteConfig(_Strict):
-    url: str
-    org: str | None = None
-    timeout: float = Field(default=30.0, gt=0)
-    retries: int = Field(default=4, ge=0, strict=True)
-
-
-class RemotesConfig(_Strict):
-    default: str = "local"
-    org: str | None = None
-
-
-class TemplatesConfig(_Strict):
-    path: str | None = None  # a folder of user templates, relative to the workspace
-
-
-class Config(_Strict):
-    workspace: WorkspaceConfig = Field(default_factory=_default(WorkspaceConfig))
-    selection: SelectionConfig = Field(default_factory=_default(SelectionConfig))
-    validate_: ValidateConfig = Field(default_factory=_default(ValidateConfig), alias="validate")
-    remote: RemotesConfig = Field(default_factory=_default(RemotesConfig))
-    remotes: dict[str, RemoteConfig] = Field(default_factory=dict)
-    templates: TemplatesConfig = Field(default_factory=_default(TemplatesConfig))
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-
-def default_config() -> Config:
-    """The config of a workspace without one: equal to ``Config()``, built without validation."""
-    return Config.model_construct()
-
-
-# pydantic's error types, said in TOML's words (a user writes arrays and tables, not tuples).
-_EXPECTED = {
-    "tuple_type": 'an array (e.g. ["a", "b"])',
-    "list_type": 'an array (e.g. ["a", "b"])',
-    "dict_type": "a table",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
-    "bool_type": "true or false",
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "an integer",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "string_type": "a string",
-}
+    def message(self, source: str) -> str:
+        key = ".".join(str(part) for part in self.loc) or "(top level)"
+        if self.kind == "unknown":
+            return f"{source}: unknown key '{key}' (remove it or check its spelling; {_DOCS})"
+        if self.kind == "missing":
+            return f"{source}: '{key}' is required ({_DOCS})"
+        return f"{source}: invalid value for '{key}': {self.detail} ({_DOCS})"
 
 
 def _toml_kind(value: Any) -> str:
+    """A parsed TOML value's type, in TOML's words (a user writes arrays and tables, not tuples)."""
     for kind, word in (
         (bool, "a boolean"),
         (int, "an integer"),
@@ -181,28 +66,369 @@ def _toml_kind(value: Any) -> str:
     return "a date or time"
 
 
-def _format_error(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        return f"{source}: unknown key '{key}' (remove it or check its spelling; see docs/config.md)"
-    if kind == "missing":
-        return f"{source}: '{key}' is required (see docs/config.md)"
-    expected = _EXPECTED.get(kind)
-    if expected is not None:
-        got = _toml_kind(first.get("input"))
-        return f"{source}: invalid value for '{key}': expected {expected}, got {got} (see docs/config.md)"
-    return f"{source}: invalid value for '{key}': {first['msg']} (see docs/config.md)"
+def _expected(what: str, value: Any, loc: _Loc) -> _Invalid:
+    return _Invalid("invalid", loc, f"expected {what}, got {_toml_kind(value)}")
+
+
+# --------------------------------------------------------------------------- sections and settings
+
+
+class _Setting:
+    """One key of a table: its attribute and TOML names, how a value is checked, its default."""
+
+    __slots__ = ("check", "default", "factory", "key", "name", "table")
+
+    def __init__(
+        self, check: _Check, default: Any, factory: Callable[[], Any] | None, key: str | None
+    ) -> None:
+        self.name = ""  # the attribute's name, and the TOML key unless given: Section.__init_subclass__
+        self.key = key or ""
+        self.check, self.default, self.factory = check, default, factory
+        self.table = check.cls if isinstance(check, _Tables) else None
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING and self.factory is None
+
+
+def setting(
+    check: _Check,
+    *,
+    default: Any = _MISSING,
+    default_factory: Callable[[], Any] | None = None,
+    toml: str | None = None,
+) -> Any:
+    """A key of a :class:`Section`; ``toml`` when the TOML key is not the attribute's name."""
+    return _Setting(check, default, default_factory, toml)
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(setting,))
+class Section:
+    """A frozen config table: keyword-only constructor, equality and hash by value.
+
+    Subclasses declare their keys in order as annotated :func:`setting` attributes.
+    """
+
+    __slots__ = ()
+    _settings: ClassVar[tuple[_Setting, ...]] = ()
+
+    def __init_subclass__(cls) -> None:
+        found = []
+        # the class's own annotations, in order (inspect.get_annotations would import inspect)
+        for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063
+            item = cls.__dict__.get(name)
+            if isinstance(item, _Setting):
+                item.name, item.key = name, item.key or name
+                found.append(item)
+                delattr(cls, name)  # instances hold the value
+        cls._settings = tuple(found)
+
+    def __init__(self, **values: Any) -> None:
+        for s in self._settings:
+            if s.name in values:
+                value = values.pop(s.name)
+            elif s.default is not _MISSING:
+                value = s.default
+            elif s.factory is not None:
+                value = s.factory()
+            else:
+                raise TypeError(f"{type(self).__name__}() needs the keyword argument {s.name!r}")
+            object.__setattr__(self, s.name, value)
+        if values:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments {sorted(values)}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, s.name) for s in self._settings)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))  # TypeError for a section holding a table (dict)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{s.name}={getattr(self, s.name)!r}" for s in self._settings)
+        return f"{type(self).__name__}({inner})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
+
+
+def _build(cls: type[_S], data: dict[str, Any], loc: _Loc) -> _S:
+    """``cls`` from one TOML table: each key's check in order, then unknown keys; defaults fill the rest."""
+    values: dict[str, Any] = {}
+    for s in cls._settings:
+        if s.key in data:
+            values[s.name] = s.check(data[s.key], (*loc, s.key))
+        elif s.required:
+            raise _Invalid("missing", (*loc, s.key))
+    if len(values) < len(data):
+        known = {s.key for s in cls._settings}
+        for key in data:
+            if key not in known:
+                raise _Invalid("unknown", (*loc, key))
+    return cls(**values)
+
+
+# --------------------------------------------------------------------------- checks, one per kind
+
+
+def _str(value: Any, loc: _Loc) -> str:
+    if isinstance(value, str):
+        return value
+    raise _expected("a string", value, loc)
+
+
+def _bool(value: Any, loc: _Loc) -> bool:
+    if isinstance(value, bool):  # strict: "yes" or 1 is not a boolean
+        return value
+    raise _expected("true or false", value, loc)
+
+
+def _bounded(number: float, loc: _Loc, gt: int | None, ge: int | None) -> None:
+    if gt is not None and not number > gt:  # `not >`: NaN is out of bounds too
+        raise _Invalid("invalid", loc, f"Input should be greater than {gt}")
+    if ge is not None and not number >= ge:
+        raise _Invalid("invalid", loc, f"Input should be greater than or equal to {ge}")
+
+
+def _int(*, gt: int | None = None, ge: int | None = None) -> _Check:
+    def check(value: Any, loc: _Loc) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):  # strict: true, 1.0, "1" are not integers
+            raise _expected("an integer", value, loc)
+        _bounded(value, loc, gt, ge)
+        return value
+
+    return check
+
+
+def _number(*, gt: int) -> _Check:
+    """A float, as lax as the config always was: an integer, a boolean or a numeric string converts."""
+
+    def check(value: Any, loc: _Loc) -> float:
+        # float() would also take other scripts' digits ("\u0663"); the config never did
+        ascii_text = not isinstance(value, str) or value.strip().isascii()
+        if not isinstance(value, int | float | str) or not ascii_text:
+            raise _expected("a number", value, loc)
+        try:
+            number = float(value)
+        except ValueError:
+            raise _expected("a number", value, loc) from None
+        _bounded(number, loc, gt, None)
+        return number
+
+    return check
+
+
+def _one_of(*choices: str) -> _Check:
+    said = "Input should be " + ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'"
+
+    def check(value: Any, loc: _Loc) -> str:
+        if isinstance(value, str) and value in choices:
+            return value
+        raise _Invalid("invalid", loc, said)
+
+    return check
+
+
+def _matching(body: str) -> _Check:
+    """A string the regular expression ``body`` matches whole (compiled on first use, by re's cache)."""
+
+    def check(value: Any, loc: _Loc) -> str:
+        text = _str(value, loc)
+        if re.fullmatch(body, text) is None:
+            raise _Invalid("invalid", loc, f"String should match pattern '^{body}$'")
+        return text
+
+    return check
+
+
+def _array(item: _Check) -> _Check:
+    def check(value: Any, loc: _Loc) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise _expected(_ARRAY, value, loc)
+        return tuple(item(v, (*loc, i)) for i, v in enumerate(value))
+
+    return check
+
+
+def _map(item: _Check) -> _Check:
+    def check(value: Any, loc: _Loc) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _expected(_TABLE, value, loc)
+        return {k: item(v, (*loc, k)) for k, v in value.items()}
+
+    return check
+
+
+def _table(cls: type[Section]) -> _Check:
+    def check(value: Any, loc: _Loc) -> Section:
+        if not isinstance(value, dict):
+            raise _expected(_TABLE, value, loc)
+        return _build(cls, value, loc)
+
+    return check
+
+
+class _Tables:
+    """An array of tables of ``cls`` (``[[key]]``); `skillsync init` leaves an empty one as a comment."""
+
+    def __init__(self, cls: type[Section]) -> None:
+        self.cls = cls
+        self._check = _array(_table(cls))
+
+    def __call__(self, value: Any, loc: _Loc) -> Any:
+        return self._check(value, loc)
+
+
+_STRS = _array(_str)
+_SEVERITIES = _map(_one_of("error", "warning", "info", "off"))
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class Layout(Section):
+    """Skill folders matching ``glob`` (relative to the workspace) get slugs from ``slug``.
+
+    ``slug`` placeholders: ``{skill}`` folder name, ``{org}`` parent folder name,
+    ``{path}`` the relative path with ``/`` replaced by ``-``.
+    """
+
+    glob: str = setting(_str)
+    slug: str = setting(_str, default="{skill}")
+
+
+DEFAULT_LAYOUTS: tuple[Layout, ...] = (
+    Layout(glob=".", slug="{skill}"),
+    Layout(glob="skills/*", slug="{skill}"),
+    Layout(glob="*", slug="{skill}"),
+    Layout(glob="*/*", slug="{org}-{skill}"),
+)
+
+
+class WorkspaceConfig(Section):
+    layouts: tuple[Layout, ...] = setting(_Tables(Layout), default=DEFAULT_LAYOUTS)
+    # Explicit slugs for skill folders, keyed by the folder path relative to the workspace.
+    slugs: dict[str, str] = setting(_map(_str), default_factory=dict)
+
+
+class SelectionConfig(Section):
+    gitignore: bool = setting(_bool, default=True)  # honour .gitignore files from the git top level down
+    # Extra exclude patterns (gitignore syntax, relative to each skill folder).
+    exclude: tuple[str, ...] = setting(_STRS, default=())
+    # Patterns (gitignore syntax, relative to each skill folder) that lift the default-deny of
+    # likely secrets. Only this key can ship a file such as `.env` or `*.pem`.
+    allow: tuple[str, ...] = setting(_STRS, default=())
+
+
+class Limits(Section):
+    """Upload limits; the defaults are exactly what the local registry enforces."""
+
+    max_file_bytes: int = setting(_int(gt=0), default=50 * 1024 * 1024)
+    max_total_bytes: int = setting(_int(gt=0), default=200 * 1024 * 1024)
+    max_files: int = setting(_int(gt=0), default=5000)
+
+
+class RuleOverride(Section):
+    paths: tuple[str, ...] = setting(_STRS)  # gitignore-style patterns relative to the workspace
+    rules: dict[str, Severity] = setting(_SEVERITIES)
+
+
+class AllowEntry(Section):
+    rule: str = setting(_str)
+    paths: tuple[str, ...] = setting(_STRS, default=("**",))
+
+
+class PolicyRule(Section):
+    """An organization's own rule (``[[validate.policy]]``): patterns a set of files must or must not hold."""
+
+    id: str = setting(_matching(r"[a-z0-9][a-z0-9._-]*"))  # reported as rule "policy.<id>"
+    severity: Literal["error", "warning", "info"] = setting(
+        _one_of("error", "warning", "info"), default="error"
+    )
+    files: tuple[str, ...] = setting(_STRS)  # gitignore-style patterns, workspace-relative
+    require: tuple[str, ...] = setting(_STRS, default=())  # Python regexes each file must match somewhere
+    forbid: tuple[str, ...] = setting(_STRS, default=())  # ... and must match nowhere (a finding per line)
+    message: str = setting(_str)
+    hint: str | None = setting(_str, default=None)
+
+
+class ValidateConfig(Section):
+    limits: Limits = setting(_table(Limits), default_factory=Limits)
+    rules: dict[str, Severity] = setting(_SEVERITIES, default_factory=dict)
+    overrides: tuple[RuleOverride, ...] = setting(_Tables(RuleOverride), default=())
+    allow: tuple[AllowEntry, ...] = setting(_Tables(AllowEntry), default=())
+    body_max_lines: int = setting(_int(gt=0), default=500)
+    body_max_tokens: int = setting(_int(gt=0), default=5000)
+    # Hosts the skills go to (rules/targets.py); `validate --target` overrides.
+    targets: tuple[str, ...] = setting(_STRS, default=("agentskills", "seren"))
+    policy: tuple[PolicyRule, ...] = setting(_Tables(PolicyRule), default=())
+    # Committed files of waived findings (rules/waivers.py), relative to the workspace.
+    waivers: str = setting(_str, default="skillsync-waivers.toml")
+    baseline: str = setting(_str, default="skillsync-baseline.toml")
+
+
+DEFAULT_TIMEOUT = 30.0  # seconds per request of a named remote
+DEFAULT_RETRIES = 4
+
+
+class RemoteConfig(Section):
+    url: str = setting(_str)
+    org: str | None = setting(_str, default=None)
+    timeout: float = setting(_number(gt=0), default=DEFAULT_TIMEOUT)
+    retries: int = setting(_int(ge=0), default=DEFAULT_RETRIES)
+
+
+class RemotesConfig(Section):
+    # None (unset): "local" until Seren is set up, then "seren" (remote/remotes.py default_remote)
+    default: str | None = setting(_str, default=None)
+    org: str | None = setting(_str, default=None)
+
+
+class TemplatesConfig(Section):
+    path: str | None = setting(_str, default=None)  # a folder of user templates, workspace-relative
+
+
+class Config(Section):
+    workspace: WorkspaceConfig = setting(_table(WorkspaceConfig), default_factory=WorkspaceConfig)
+    selection: SelectionConfig = setting(_table(SelectionConfig), default_factory=SelectionConfig)
+    # `validate` in TOML; `validate_` here, so it does not read as a method
+    validate_: ValidateConfig = setting(
+        _table(ValidateConfig), default_factory=ValidateConfig, toml="validate"
+    )
+    remote: RemotesConfig = setting(_table(RemotesConfig), default_factory=RemotesConfig)
+    remotes: dict[str, RemoteConfig] = setting(_map(_table(RemoteConfig)), default_factory=dict)
+    templates: TemplatesConfig = setting(_table(TemplatesConfig), default_factory=TemplatesConfig)
+
+
+def default_config() -> Config:
+    """The config of a workspace without one."""
+    return Config()
+
+
+def is_section(value: Any) -> TypeGuard[Section]:
+    """True for a config object (a TOML table), as opposed to a value."""
+    return isinstance(value, Section)
+
+
+def toml_fields(section: Section) -> Iterator[tuple[str, Any, type[Section] | None]]:
+    """Each key of a config table: its TOML name, its value, and the class of an array of tables."""
+    for s in section._settings:
+        yield s.key, getattr(section, s.name), s.table
 
 
 def parse_config(data: dict[str, Any], source: str) -> Config:
-    if not data:  # an empty file or table: the defaults, no validator to build
-        return default_config()
+    """The config a parsed TOML table describes; ConfigError names the first bad key and ``source``."""
     try:
-        return Config.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(_format_error(err, source)) from None
+        return _build(Config, data, ())
+    except _Invalid as problem:
+        raise ConfigError(problem.message(source)) from None
 
 
 def load_config_file(path: Path) -> Config:
@@ -228,11 +454,19 @@ def load_config_file(path: Path) -> Config:
 
 
 def pyproject_has_section(path: Path) -> bool:
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    # Most pyproject.toml files on the way up are not ours: a table named skillsync spells it out
+    # (or escapes it in a quoted key, \u0073...), so without either there is nothing to parse.
+    if "skillsync" not in text and "\\u" not in text and "\\U" not in text:
+        return False
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         return False
     tool = data.get("tool")
     return isinstance(tool, dict) and "skillsync" in tool

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 FORMAT_VERSION = "1"
@@ -10,6 +9,8 @@ FORMAT_VERSION = "1"
 
 def json_document(payload: dict[str, Any]) -> str:
     """Return one JSON document with ``format_version`` first, as every ``--json`` prints."""
+    import json  # not at start-up: `--version` and text output never need it
+
     doc: dict[str, Any] = {"format_version": FORMAT_VERSION}
     doc.update(payload)
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)

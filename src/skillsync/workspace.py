@@ -75,6 +75,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class Skill:
+    """A skill folder of the workspace and the slug it ships under."""
+
     slug: str
     path: Path  # absolute folder
     rel: str  # POSIX path relative to the workspace root ("." for a single-skill workspace)
@@ -89,6 +91,8 @@ class Skill:
 
 @dataclass
 class Workspace:
+    """A workspace: its root, its config, and what discovery found (kept for the whole run)."""
+
     root: Path
     config: Config
     config_path: Path | None

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import json
 import os
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
 from skillsync.atomic import atomic_write_text
 from skillsync.ci_workflow import WORKFLOW_FILE, render_github_workflow
-from skillsync.config import CONFIG_FILE, PYPROJECT_FILE, Config, pyproject_has_section
+from skillsync.config import (
+    CONFIG_FILE,
+    PYPROJECT_FILE,
+    Config,
+    is_section,
+    pyproject_has_section,
+    toml_fields,
+)
 from skillsync.errors import LocalError, UsageError
 from skillsync.gittop import git_toplevel
 from skillsync.workspace import STATE_DIR
@@ -102,12 +107,13 @@ COMMENTS: dict[str, str] = {
     "templates": "Templates for `skillsync new` (docs/templates.md).",
     "templates.path": "A folder of your own templates; they override built-ins of the same name.",
 }
-# Shown commented out for keys whose default is "not set".
-EXAMPLES: dict[str, str] = {"remote.org": '"my-org"', "templates.path": '"templates"'}
-# Shown commented out although they have a value: setting them changes behaviour. `remote.default`
-# left unset means "local until you set up Seren (login or SEREN_API_KEY)"; written out, it would pin
-# the workspace to the local registry for good.
-COMMENTED_DEFAULTS = frozenset({"remote.default"})
+# Shown commented out for keys whose default is "not set". `remote.default` unset means "local until
+# you set up Seren (login or SEREN_API_KEY)"; written out, it would pin the workspace to local for good.
+EXAMPLES: dict[str, str] = {
+    "remote.default": '"local"',
+    "remote.org": '"my-org"',
+    "templates.path": '"templates"',
+}
 
 SKILLIGNORE_TEXT = """\
 # .skillignore: files that never ship with a skill, in .gitignore syntax.
@@ -156,33 +162,27 @@ def _comment(lines: list[str], key: str) -> None:
         lines.extend(f"# {line}" for line in text.splitlines())
 
 
-def _fields(model: BaseModel) -> list[tuple[str, Any]]:
-    return [(info.alias or name, getattr(model, name)) for name, info in type(model).model_fields.items()]
+def _fields(section: Any) -> list[tuple[str, Any]]:
+    return [(key, value) for key, value, _table in toml_fields(section)]
 
 
 def _is_table(value: Any) -> bool:
     return (
-        isinstance(value, BaseModel)
+        is_section(value)
         or (isinstance(value, dict) and not value)
-        or (isinstance(value, tuple | list) and bool(value) and all(isinstance(v, BaseModel) for v in value))
+        or (isinstance(value, tuple | list) and bool(value) and all(is_section(v) for v in value))
     )
 
 
-def _empty_table_lists(model: BaseModel) -> set[str]:
-    """Keys of ``model`` that hold a list of tables and are empty: written as a comment only, so a
+def _empty_table_lists(section: Any) -> set[str]:
+    """Keys of ``section`` that hold a list of tables and are empty: written as a comment only, so a
     ``[[key]]`` entry added later (the documented way) does not clash with a ``key = []``."""
-    out: set[str] = set()
-    for name, info in type(model).model_fields.items():
-        args = typing.get_args(info.annotation)
-        is_models = bool(args) and isinstance(args[0], type) and issubclass(args[0], BaseModel)
-        if is_models and not getattr(model, name):
-            out.add(info.alias or name)
-    return out
+    return {key for key, value, table in toml_fields(section) if table is not None and not value}
 
 
-def _emit(lines: list[str], path: str, model: BaseModel) -> None:
-    fields = _fields(model)
-    comment_only = _empty_table_lists(model)
+def _emit(lines: list[str], path: str, section: Any) -> None:
+    fields = _fields(section)
+    comment_only = _empty_table_lists(section)
     for key, value in fields:
         if _is_table(value):
             continue
@@ -192,8 +192,6 @@ def _emit(lines: list[str], path: str, model: BaseModel) -> None:
             continue
         if value is None:
             lines.append(f"# {key} = {EXAMPLES.get(dotted, '...')}")
-        elif dotted in COMMENTED_DEFAULTS:
-            lines.append(f"# {key} = {_toml_value(value)}")
         else:
             lines.append(f"{key} = {_toml_value(value)}")
     for key, value in fields:
@@ -202,7 +200,7 @@ def _emit(lines: list[str], path: str, model: BaseModel) -> None:
         dotted = f"{path}.{key}" if path else key
         lines.append("")
         _comment(lines, dotted)
-        if isinstance(value, BaseModel):
+        if is_section(value):
             lines.append(f"[{dotted}]")
             _emit(lines, dotted, value)
         elif isinstance(value, dict):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from skillsync.output import json_document
-from skillsync.workspace import Skill, Workspace, open_workspace
+
+if TYPE_CHECKING:  # loaded by the first workspace() call: `--version` and `--help` never need it
+    from skillsync.workspace import Skill, Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +28,8 @@ class AppState:
 
     def workspace(self) -> Workspace:
         if self._workspace is None:
+            from skillsync.workspace import open_workspace
+
             self._workspace = open_workspace(self.directory)
             self._workspace.on_skip = _say_skipped
         return self._workspace

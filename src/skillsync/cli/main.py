@@ -7,9 +7,7 @@ Exit codes (docs/cli.md): 0 ok, 1 findings/differences, 2 usage, 3 remote, 4 loc
 from __future__ import annotations
 
 import importlib
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -21,8 +19,9 @@ from skillsync import __version__
 from skillsync.cli.common import AppState, current_state, json_requested, reset_json_flag, reset_state
 from skillsync.errors import ExitCode, SkillsyncError
 from skillsync.output import FORMAT_VERSION
-from skillsync.redact import redact, redact_argv
-from skillsync.text import escape_controls
+
+# Start-up is paid by every command (`validate` runs in pre-commit hooks): what only the error
+# paths need (json, platform, redact, text) is imported there.
 
 # name -> (module, attribute). Modules load only when their command runs (or for --help), so
 # `validate` in a pre-commit hook never pays for httpx, the API models or the local registry.
@@ -105,7 +104,10 @@ def _crash_dir() -> Path:
 
 def write_crash_report(exc: BaseException, argv: list[str]) -> Path | None:
     """Write versions, the command and the traceback (redacted; no environment) for a bug report."""
-    import traceback  # only on a crash: keeps start-up lean
+    import platform  # only on a crash: keeps start-up lean
+    import traceback
+
+    from skillsync.redact import redact, redact_argv
 
     text = "\n".join(
         [
@@ -130,11 +132,16 @@ def write_crash_report(exc: BaseException, argv: list[str]) -> Path | None:
 
 
 def _print_json_error(code: int, message: str) -> None:
+    import json
+
     doc: dict[str, Any] = {"format_version": FORMAT_VERSION, "error": {"code": code, "message": message}}
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
 def _fail(code: int, message: str) -> int:
+    from skillsync.redact import redact
+    from skillsync.text import escape_controls
+
     # Messages quote names and text from the remote and from files: escape control characters,
     # so the error stays one line and cannot drive the terminal.
     message = escape_controls(redact(message))

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from skillsync.atomic import atomic_write_text
-from skillsync.config import Config, RemoteConfig
+from skillsync.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Config
 from skillsync.errors import LocalError, UsageError
 from skillsync.remote import credentials
 from skillsync.remote.client import SerenClient
@@ -44,8 +44,6 @@ LOCAL_BASE_URL = "http://local.invalid"
 REGISTRY_DB = "registry.sqlite3"
 LOCAL_TOKEN_FILE = "local-token"
 ORG_CACHE_FILE = "org-cache.json"
-DEFAULT_TIMEOUT: float = RemoteConfig.model_fields["timeout"].default
-DEFAULT_RETRIES: int = RemoteConfig.model_fields["retries"].default
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -89,7 +87,7 @@ def known_remotes(config: Config) -> list[str]:
 def default_remote(config: Config, env: Mapping[str, str] | None = None) -> str:
     """The remote used when none is named (see the module docstring)."""
     env = os.environ if env is None else env
-    if "default" in config.remote.model_fields_set:
+    if config.remote.default is not None:
         return config.remote.default
     if env.get("SEREN_API_HOST") or env.get("SEREN_API_KEY"):
         return SEREN
@@ -136,9 +134,7 @@ def resolve_remote(
     env = os.environ if env is None else env
     host = env.get("SEREN_API_HOST") or None
     if name is None:
-        name = (
-            SEREN if host and "default" not in config.remote.model_fields_set else default_remote(config, env)
-        )
+        name = SEREN if host and config.remote.default is None else default_remote(config, env)
     cfg = config.remotes.get(name)
     url: str | None
     source: str
