@@ -200,9 +200,9 @@ def credential_name(name: str) -> bool:
     return upper_snake and not (set(before) & _KEY_NOT_SECRET)
 
 
-def _generic(data: bytes, low: bytes) -> Iterator[tuple[str, str, int]]:
+def _generic(data: bytes, low: bytes, key_at: int) -> Iterator[tuple[str, str, int]]:
     for first, word in _CRED_WORDS:
-        pos = low.find(first)
+        pos = key_at if first == b"key" else low.find(first)
         if pos < 0:
             continue
         search = word.search
@@ -227,9 +227,15 @@ def _generic(data: bytes, low: bytes) -> Iterator[tuple[str, str, int]]:
 def scan(data: bytes, low: bytes | None = None) -> Iterator[tuple[str, str, int]]:
     """(rule id, kind, byte offset) of each likely secret in ``data``, in linear time; ``low`` is
     ``data.lower()`` when the caller has it (:attr:`FileInfo.low`), else it is made here."""
+    generic = b"=" in data or b":" in data
+    if low is None and generic:
+        low = data.lower()
+    key_at = low.find(b"key") if low is not None else 0  # the generic check's first find, made once
     for rule, kind, _, rx, prefix, first in _PATTERNS:
         start = 0
         if first is not None:
+            if key_at < 0 and rule == "security.private-key":
+                continue  # "PRIVATE KEY" holds "key": no need to look for the block
             start = data.find(first)
             if start < 0:
                 continue
@@ -241,8 +247,8 @@ def scan(data: bytes, low: bytes | None = None) -> Iterator[tuple[str, str, int]
             if prefix and placeholder(m.group(0)[prefix:]):
                 continue
             yield rule, kind, m.start()
-    if b"=" in data or b":" in data:
-        yield from _generic(data, data.lower() if low is None else low)
+    if generic and low is not None:
+        yield from _generic(data, low, key_at)
 
 
 def mask(text: str) -> str:
