@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from skillsync.rules import Finding
 
-MAX_BYTES = 16 << 20  # contents kept per memo
+MAX_BYTES = 8 << 20  # contents kept per memo (the two scans keep the same bytes objects)
 MAX_FILE = 1 << 20  # larger files are scanned every time (rarely copied, and they would fill it)
 _PER_LENGTH = 4  # different contents of one length kept
 
