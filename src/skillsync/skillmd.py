@@ -148,7 +148,6 @@ def _line_of(source: str) -> Callable[[Any], int]:
 
 def _parse_yaml(md: SkillMd, source: str) -> None:
     lines = [_content(x) for x in split_lines(source)]
-    line_of = _line_of(source)
     for i, line in enumerate(lines):
         if _TAB_AFTER_COLON.match(line) or line[:1] == "\t":
             md.problems.append(
@@ -162,6 +161,8 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
         md.fields = simple
         return
     import yaml  # ~20 ms to import: only for frontmatter beyond one-line keys and values
+
+    line_of = _line_of(source)
 
     try:  # the C parser is ~10x faster; fall back to the pure-Python one
         loader: Any = yaml.CBaseLoader
