@@ -15,7 +15,7 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import yaml
@@ -43,16 +43,14 @@ _BLOCK_HEADER = re.compile(r"^[|>][-+0-9]*(?:\s+#.*)?$")
 _INDICATORS = frozenset("[]{},&*!|>'\"%@`")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):  # NamedTuples, not dataclasses: cheaper to define at start-up
     kind: str
     message: str
     line: int | None  # 1-based line in SKILL.md
     key: str | None = None  # the top-level field concerned, when known
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     key: str
     value: Any  # str, list or dict (all scalars are str)
     line: int  # 1-based SKILL.md line of the key

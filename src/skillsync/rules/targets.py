@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from skillsync.rules import RULES, Finding
 from skillsync.rules.context import SkillContext
@@ -46,8 +46,7 @@ _PARSE = (
 _REQUIRED = ("spec.name-missing", "spec.name-invalid", "spec.description-missing", "spec.description-invalid")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):  # not a dataclass: cheaper to define at start-up
     name: str
     title: str
     source: str
