@@ -25,12 +25,17 @@ A missing collection is reported and skipped. Collections are only read: the sta
 run on a temporary copy.
 
 What it measures, each as whole commands in separate processes, alternated, N runs each after one
-untimed warm-up, medians compared:
+untimed warm-up, medians compared (wall time, and CPU time user+sys of the child):
 
-- ``skillsync validate --format json .`` in each collection, against ``skillcheck --format json
-  --no-color .`` (target: at most 0.5x skillcheck), and against ``--baseline`` (another
-  skillsync, e.g. ``/work/main/.venv/bin/skillsync`` or a second venv holding an older version:
-  target never slower);
+- ``skillsync validate --format json .`` in a temporary copy of each collection, against
+  ``skillcheck --format json --no-color .`` (target: at most 0.5x skillcheck), and against
+  ``--baseline`` (another skillsync, e.g. ``/work/main/.venv/bin/skillsync`` or a second venv
+  holding an older version: target never slower). Three kinds of skillsync run (``--modes``):
+  ``cold`` (``--no-cache``: every file read, every rule run), ``first`` (the validation cache
+  deleted before each run: a cold run that also writes the cache) and ``warm`` (the cache primed
+  by one untimed run: nothing changed since, the pre-commit / editor / CI-with-cache case). The
+  copies are plain folders (no skillsync.toml), so the cache lives under ``$XDG_CACHE_HOME``,
+  pointed at a temporary folder for the run;
 - the secret scan in this process, in MB/s (CPU time, best of 3) over the collections' text files
   (target >= 100 MB/s);
 - ``skillsync status`` and a no-op ``skillsync push --yes`` on a copy of the largest collection,
@@ -42,14 +47,17 @@ skillcheck is a PyPI tool (``pip install skillcheck``), not a project dependency
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 COLLECTIONS = (
@@ -80,21 +88,53 @@ def locate(base: Path, only: set[str]) -> list[tuple[str, Path]]:
     return found
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds user+sys, exit code) of one run of ``cmd`` as a process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     rc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False).returncode
-    return time.perf_counter() - start, rc
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, rc
 
 
-def alternate(cmds: dict[str, list[str]], cwd: Path, env: dict[str, str], repeat: int) -> dict[str, float]:
-    """Median wall time of each command, run alternately (one warm-up each first)."""
-    for cmd in cmds.values():
+def alternate(
+    cmds: dict[str, list[str]],
+    cwd: Path,
+    env: dict[str, str],
+    repeat: int,
+    setup: dict[str, Callable[[], None]] | None = None,
+) -> dict[str, float]:
+    """Median wall time (and ``<name>_cpu``, user+sys) of each command, run alternately, one
+    warm-up each first; ``setup[name]`` runs untimed before each run of that command."""
+    setup = setup or {}
+    for k, cmd in cmds.items():
+        setup.get(k, lambda: None)()
         timed(cmd, cwd, env)
     times: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(repeat):
         for k, cmd in cmds.items():
-            times[k].append(timed(cmd, cwd, env)[0])
-    return {k: statistics.median(v) for k, v in times.items()}
+            setup.get(k, lambda: None)()
+            wall, cpu, _rc = timed(cmd, cwd, env)
+            times[k].append(wall)
+            cpus[k].append(cpu)
+    out = {k: statistics.median(v) for k, v in times.items()}
+    out.update({f"{k}_cpu": statistics.median(v) for k, v in cpus.items()})
+    return out
+
+
+def import_ms(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Total import time in ms of one run (the cumulative column of ``-X importtime``'s top level)."""
+    err = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False).stderr
+    total = 0
+    for line in err.splitlines():
+        fields = line.split("|")
+        if line.startswith("import time:") and len(fields) == 3 and not fields[2].startswith("  "):
+            with contextlib.suppress(ValueError):
+                total += int(fields[1])
+    return total / 1000
 
 
 def scan_rate(folders: list[Path]) -> tuple[float, float]:
@@ -140,6 +180,7 @@ def main() -> int:
         "--skillcheck", default=shutil.which("skillcheck") or str(Path(sys.executable).parent / "skillcheck")
     )
     ap.add_argument("--only", default="", help="comma list of collection names")
+    ap.add_argument("--modes", default="cold,first,warm", help="skillsync runs to time: cold,first,warm")
     ap.add_argument("--no-sync", action="store_true", help="skip the status/push figures")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -147,23 +188,43 @@ def main() -> int:
     if not found:
         print(f"no collections under {args.collections} (see this script's docstring)", file=sys.stderr)
         return 2
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "SKILLSYNC_NO_CACHE")}
     env["SEREN_API_KEY"] = ""
     ours = [sys.executable, "-m", "skillsync"]
     have_skillcheck = Path(args.skillcheck).exists() or shutil.which(args.skillcheck) is not None
+    modes = [m for m in args.modes.split(",") if m]
     results: dict[str, dict[str, float]] = {}
-    for repo, folder in found:
-        cmds = {"skillsync": [*ours, "validate", "--format", "json", "."]}
-        if have_skillcheck:
-            cmds["skillcheck"] = [args.skillcheck, "--format", "json", "--no-color", "."]
-        if args.baseline:
-            cmds["baseline"] = [*args.baseline.split(), "validate", "--format", "json", "."]
-        row = alternate(cmds, folder, env, args.repeat)
-        if "skillcheck" in row:
-            row["ratio_vs_skillcheck"] = row["skillsync"] / row["skillcheck"]
-        if "baseline" in row:
-            row["ratio_vs_baseline"] = row["skillsync"] / row["baseline"]
-        results[repo] = row
+    with tempfile.TemporaryDirectory(prefix="skillsync-bench-") as tmp:
+        env["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # where a plain folder's cache goes
+        cache_root = Path(tmp) / "cache" / "skillsync"
+        for repo, folder in found:
+            copy = Path(tmp) / folder.name
+            shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+            validate = [*ours, "validate", "--format", "json", "."]
+            cmds: dict[str, list[str]] = {}
+            setup: dict[str, Callable[[], None]] = {}
+            if "cold" in modes:
+                cmds["cold"] = [*validate, "--no-cache"]
+            if "first" in modes:
+                cmds["first"] = validate
+                setup["first"] = lambda: shutil.rmtree(cache_root, ignore_errors=True)
+            if "warm" in modes:
+                cmds["warm"] = list(validate)  # primed by its untimed warm-up; "first" runs before it
+            if have_skillcheck:
+                cmds["skillcheck"] = [args.skillcheck, "--format", "json", "--no-color", "."]
+            if args.baseline:
+                cmds["baseline"] = [*args.baseline.split(), "validate", "--format", "json", "."]
+            row = alternate(cmds, copy, env, args.repeat, setup)
+            if "warm" in cmds:  # after the run: what a warm run imports, in ms (python -X importtime)
+                traced = [validate[0], "-X", "importtime", *validate[1:]]
+                row["warm_import_ms"] = import_ms(traced, copy, env)
+            for mode in ("cold", "first", "warm"):
+                if mode in row and "skillcheck" in row:
+                    row[f"{mode}_vs_skillcheck"] = row[mode] / row["skillcheck"]
+                if mode in row and "baseline" in row:
+                    row[f"{mode}_vs_baseline"] = row[mode] / row["baseline"]
+            results[repo] = row
+            shutil.rmtree(copy)
     size, rate = scan_rate([f for _, f in found])
     results["secret_scan"] = {"mb": size, "mb_per_s": rate}
     if not args.no_sync:

@@ -60,9 +60,9 @@ def main() -> None:
         (repo / ".gitignore").write_text("*.log\nbuild/\n")
         (repo / "a" / ".gitignore").write_text("drafts/\n")
         ws = generate("many", repo / "a" / "b" / "ws")
-        variants = {"this checkout": dict(os.environ)}
+        variants = {"this checkout": {**os.environ, "SKILLSYNC_NO_CACHE": "1"}}  # (the validation cache off)
         if args.baseline_src is not None:
-            base_env = dict(os.environ)
+            base_env = {**os.environ, "SKILLSYNC_NO_CACHE": "1"}
             base_env["PYTHONPATH"] = str(args.baseline_src.resolve())
             variants["baseline"] = base_env
         print(f"workspace: {ws} (200 skills x 10 files), repeat {args.repeat}")

@@ -99,6 +99,7 @@ def main() -> None:
             compileall.compile_dir(str(src), quiet=1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEREN_") and k != "PYTHONPATH"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["SKILLSYNC_NO_CACHE"] = "1"  # validation cache off: every run checks every file
     variants = {"this": env}
     if args.baseline_src is not None:
         variants = {"baseline": {**env, "PYTHONPATH": str(args.baseline_src.resolve())}, **variants}

@@ -107,6 +107,7 @@ def main() -> int:
         theirs_cmd = [skillcheck, "--format", "json", "--no-color", "skills"] if skillcheck else None
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
+        env["SKILLSYNC_NO_CACHE"] = "1"  # validation cache off: every run checks every file
         run_once(ours_cmd, root, env)  # warm-up: page cache and bytecode, for both
         if theirs_cmd:
             run_once(theirs_cmd, root, env)

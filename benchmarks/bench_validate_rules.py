@@ -29,6 +29,7 @@ ALL = "agentskills,seren,claude-code,claude-api,claude-ai"
 
 
 _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_ENV["SKILLSYNC_NO_CACHE"] = "1"  # validation cache off: every run checks every file
 
 
 def _time(cmd: list[str]) -> float:

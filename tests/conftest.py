@@ -7,6 +7,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -101,4 +102,18 @@ def cli_in(tmp_path: Path) -> Callable[[Path], Cli]:
     return Cli
 
 
-__all__ = ["Cli", "cli", "git", "write_skill"]
+def in_processes(target: Callable[[str, int], None], root: Path, rounds: int, n: int, method: str) -> None:
+    """Run ``target(str(root), rounds)`` in ``n`` processes at once (``method``: fork or spawn);
+    each must exit 0 (concurrency tests of the caches)."""
+    import multiprocessing
+
+    ctx: Any = multiprocessing.get_context(method)
+    procs = [ctx.Process(target=target, args=(str(root), rounds)) for _ in range(n)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+
+
+__all__ = ["Cli", "cli", "git", "in_processes", "write_skill"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from skillsync import manifest
 from skillsync.rules import context
 from tests.conftest import Cli, write_skill
 
@@ -70,12 +71,21 @@ def test_unreadable_and_non_utf8_files_are_findings(tmp_path: Path, monkeypatch:
         return real(rel, path)
 
     monkeypatch.setattr(context, "_read", read)
-    res = Cli(tmp_path)("validate", "--json")
-    got = _findings(json.loads(res.stdout))
-    assert res.exit_code == 1
-    assert got["skills/good"] == set()
-    assert got["skills/locked"] == {"files.unreadable"}
-    assert "files.skill-md-encoding" in got["skills/latin"]
+    hash_file = manifest._Hasher.hash_file  # the validation cache hashes files before reading them
+
+    def hashing(self: manifest._Hasher, path: str, display: str, keep_max: int = 0) -> object:
+        if path.endswith("a.md"):
+            raise manifest._read_error(display, PermissionError(13, "Permission denied", path))
+        return hash_file(self, path, display, keep_max)
+
+    monkeypatch.setattr(manifest._Hasher, "hash_file", hashing)
+    for extra in ((), ("--no-cache",)):
+        res = Cli(tmp_path)("validate", "--json", *extra)
+        got = _findings(json.loads(res.stdout))
+        assert res.exit_code == 1
+        assert got["skills/good"] == set()
+        assert got["skills/locked"] == {"files.unreadable"}
+        assert "files.skill-md-encoding" in got["skills/latin"]
 
 
 @pytest.mark.parametrize("command", [["status"], ["digest"], ["push", "--yes"], ["ls"]])

@@ -4,7 +4,6 @@ the old mtime), corrupt or foreign cache files, racy entries, concurrent writers
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -22,7 +21,7 @@ from skillsync.manifest import build_manifest, build_manifests
 from skillsync.selection import select
 from skillsync.statcache import CACHE_FILE, StatCache
 from skillsync.workspace import Skill, Workspace, open_workspace
-from tests.conftest import write_skill
+from tests.conftest import in_processes, write_skill
 
 NAMES = ["SKILL.md", "a.txt", "sub/b.txt", "sub/deep/c.bin"]
 
@@ -211,13 +210,7 @@ def test_two_processes_never_corrupt_the_cache(tmp_path: Path) -> None:
     for i in range(20):
         write_skill(tmp_path, f"skills/s{i:02d}", extra={"r.md": str(i)})
     _settle(tmp_path)
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_hammer, args=(str(tmp_path), 15)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    in_processes(_hammer, tmp_path, 15, 2, "spawn")
     doc = json.loads((tmp_path / ".skillsync" / CACHE_FILE).read_text())
     assert doc["version"] == 1
     assert not [p for p in (tmp_path / ".skillsync").iterdir() if p.name != CACHE_FILE]

@@ -15,19 +15,22 @@ from skillsync.errors import LocalError
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
+def atomic_writer(path: Path, *, mode: int = 0o644, durable: bool = True) -> Iterator[BinaryIO]:
     """A binary file that replaces ``path`` when the ``with`` block ends without an exception.
 
     temp file in the same folder + fsync + rename; the folder is fsynced too so the rename survives
     a crash. Readers see the old or the new file, never a mix; on an exception nothing is left.
-    The folder must exist (creating it is the caller's choice).
+    The folder must exist (creating it is the caller's choice). ``durable=False`` skips both
+    fsyncs, for caches: a crash may then leave an empty or garbled file, which their loaders
+    ignore, and fsync costs milliseconds per write on a disk.
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         tmp_path = Path(tmp)
         tmp_path.chmod(mode)
         tmp_path.replace(path)
@@ -35,6 +38,8 @@ def atomic_writer(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             Path(tmp).unlink()
         raise
+    if not durable:
+        return
     with contextlib.suppress(OSError):
         dfd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -43,10 +48,11 @@ def atomic_writer(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
             os.close(dfd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix."""
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix
+    (``durable``: see :func:`atomic_writer`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(path, mode=mode) as fh:
+    with atomic_writer(path, mode=mode, durable=durable) as fh:
         fh.write(data)
 
 

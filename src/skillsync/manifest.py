@@ -150,22 +150,56 @@ def build_manifests(
     ``keep_contents``: keep the bytes of the small files hashed (not those the stat cache vouched
     for) in :attr:`Manifest.contents`, for a caller that validates next (push).
     """
-    cache = StatCache.load(ws.state_dir) if use_cache else None
-    if cache is not None:
-        cache.start()
-    hasher = _Hasher()
-    hasher.budget = KEEP_BUDGET if keep_contents else 0
-    out: list[Manifest] = []
-    seen: set[str] = set()
+    builder = ManifestBuilder(ws, use_cache=use_cache, keep_contents=keep_contents)
     try:
-        for skill in skills:
-            out.append(_build(ws, skill, cache, hasher, seen))
-        if cache is not None:
-            cache.prune({_key_prefix(skill) for skill in skills}, seen)
-    finally:
-        if cache is not None:
-            cache.save()
+        out = [builder.build(skill) for skill in skills]
+    except BaseException:
+        builder.close(prune=False)
+        raise
+    builder.close()
     return out
+
+
+class ManifestBuilder:
+    """One build over the skills of one workspace: the stat cache loaded and started once, each
+    skill hashed by :meth:`build`, the cache pruned and saved by :meth:`close`.
+
+    ``state_dir``: where the stat cache lives (default: the workspace's ``.skillsync/``).
+    """
+
+    def __init__(
+        self,
+        ws: Workspace,
+        *,
+        use_cache: bool = True,
+        keep_contents: bool = False,
+        state_dir: Path | None = None,
+    ) -> None:
+        self.ws = ws
+        self.cache = StatCache.load(state_dir or ws.state_dir) if use_cache else None
+        if self.cache is not None:
+            self.cache.start()
+        self._hasher = _Hasher()
+        self._hasher.budget = KEEP_BUDGET if keep_contents else 0
+        self._seen: set[str] = set()
+        self._prefixes: set[str] = set()
+
+    def build(self, skill: Skill, *, refill: bool = False) -> Manifest:
+        """The manifest of ``skill``; ``refill``: a fresh KEEP_BUDGET of kept contents for it (a
+        caller that drops each manifest's contents before the next)."""
+        if refill:
+            self._hasher.budget = KEEP_BUDGET
+        manifest = _build(self.ws, skill, self.cache, self._hasher, self._seen)
+        self._prefixes.add(_key_prefix(skill))  # pruned only below skills built whole
+        return manifest
+
+    def close(self, *, prune: bool = True) -> None:
+        """Forget cache entries of files no longer shipped by the skills built (``prune``: only
+        after every build succeeded); save the cache."""
+        if self.cache is not None:
+            if prune:
+                self.cache.prune(self._prefixes, self._seen)
+            self.cache.save()
 
 
 def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher, seen: set[str]) -> Manifest:
@@ -174,10 +208,11 @@ def _build(ws: Workspace, skill: Skill, cache: StatCache | None, hasher: _Hasher
     entries: list[FileEntry] = []
     contents: dict[str, bytes] = {}
     lookup = cache.lookup if cache is not None else None
+    known = cache.known if cache is not None else None
     for rel, path in select_paths(ws, skill, cache, str(skill.path)):
         key = prefix + rel
         sha: str | None = None
-        if lookup is not None:
+        if lookup is not None and known is not None and known(key):  # no entry: no stat, just hash
             try:
                 st = os.stat(path)  # noqa: PTH116 - hot path, skip pathlib overhead
             except OSError as exc:

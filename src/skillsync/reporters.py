@@ -18,7 +18,6 @@ from skillsync import __version__
 from skillsync.gittop import git_toplevel
 from skillsync.output import json_document
 from skillsync.rules import RULES, RuleInfo
-from skillsync.rules.targets import MEMBERSHIP
 from skillsync.validate import Report, SkillReport
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -152,6 +151,8 @@ def sarif(report: Report) -> dict[str, Any]:
     ``originalUriBaseIds`` as the git top level (the workspace root outside git); a file outside
     it (a second repository) gets an absolute ``file:`` URI.
     """
+    from skillsync.rules.targets import MEMBERSHIP  # the rule modules: only for SARIF
+
     levels = {"error": "error", "warning": "warning", "info": "note"}
     rules = list(RULES.values())
     index = {r.id: n for n, r in enumerate(rules)}

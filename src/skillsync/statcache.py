@@ -17,7 +17,8 @@ file it read, the selection config). :mod:`skillsync.listing_cache` owns what go
 it may be reused; this module only stores it and hands out stamps taken once per build.
 
 The file is versioned; a corrupt, foreign or old one is ignored and rebuilt without a word. Writes go
-through :func:`skillsync.atomic.atomic_write_bytes`, so two processes never corrupt it (last writer
+through :func:`skillsync.atomic.atomic_write_bytes` (without fsync: a file a crash garbles is
+ignored like any corrupt one), so two processes never corrupt it (last writer
 wins, which loses only cache hits, never correctness).
 """
 
@@ -28,11 +29,8 @@ import json
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
-
-from skillsync.atomic import atomic_write_bytes
 
 CACHE_FILE = "statcache.json"
 CACHE_FORMAT = "skillsync-statcache"
@@ -141,6 +139,10 @@ class StatCache:
             self._listings[skill_key] = value
             self._dirty = True
 
+    def known(self, key: str) -> bool:
+        """Whether ``key`` has an entry at all (a first build hashes without stat'ing first)."""
+        return key in self._entries
+
     def lookup(self, key: str, st: os.stat_result) -> str | None:
         """The cached sha256 of ``key`` if its stat is unchanged, else None."""
         value = self._entries.get(key)
@@ -196,8 +198,10 @@ class StatCache:
             "listings": self._listings,
         }
         data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        from skillsync.atomic import atomic_write_bytes  # (tempfile: only when something changed)
+
         with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, data)
+            atomic_write_bytes(self.path, data, durable=False)  # a cache: no fsync
             self._dirty = False
 
 
@@ -218,7 +222,9 @@ def fs_now(folder: Path) -> int | None:
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".clock.", dir=folder)
+        # tempfile.mkstemp, minus importing tempfile on every warm run
+        name = str(folder / f".clock.{os.urandom(8).hex()}")
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     except OSError:
         return None
     try:

@@ -9,6 +9,7 @@ line of a finding allow-lists it too.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,39 +18,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillsync import ignore
-from skillsync.config import ValidateConfig
 from skillsync.errors import ConfigError, UsageError
-from skillsync.rules import (
-    RULES,
-    Finding,
-    Severity,
-    policies,
-    rule_ids_matching,
-    security,
-    seren,
-    spec,
-    supply,
-    waivers,
-)
-from skillsync.rules import files as files_rules
-from skillsync.rules import targets as targets_rules
-from skillsync.rules.context import SkillContext, line_starts
+from skillsync.rules import RULES, Finding, Severity, rule_ids_matching
 from skillsync.selection import NameCollisionError, select_paths
 from skillsync.text import printable
 from skillsync.workspace import SKILL_FILE, Skill, Workspace, find_root, open_workspace
 
 if TYPE_CHECKING:
+    from skillsync.config import ValidateConfig
     from skillsync.manifest import Manifest
+    from skillsync.rules import policies, waivers
+    from skillsync.rules.context import SkillContext
 
-FAMILIES: tuple[Callable[[SkillContext], Iterable[Finding]], ...] = (
-    spec.check,
-    seren.check,
-    files_rules.check,
-    security.check,
-    targets_rules.check,
-    supply.check,
-    policies.check,
-)
+# The rule families are imported on first use (_families): a run served from the validation
+# cache (validate_cache.py) never imports them, nor PyYAML through skillmd.
+
+
+@functools.cache
+def _families() -> tuple[Callable[[SkillContext], Iterable[Finding]], ...]:
+    from skillsync.rules import files, policies, security, seren, spec, supply, targets
+
+    return (spec.check, seren.check, files.check, security.check, targets.check, supply.check, policies.check)
+
+
 _INLINE_ALLOW = re.compile(rb"skillsync:\s*allow\s+([A-Za-z0-9_.*\-, ]+)")
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -97,6 +88,9 @@ class Policy:
         root: Path | None = None,
         baseline: bool = True,
     ) -> None:
+        from skillsync.rules import policies, waivers
+        from skillsync.rules import targets as targets_rules
+
         try:
             self.targets = targets or targets_rules.parse_names(cfg.targets, f"{source}: validate.targets")
         except ValueError as exc:
@@ -109,7 +103,7 @@ class Policy:
                 for w in waivers.load(root, rel):
                     _ids(w.rule, f"rule '{w.rule}' (line {w.line})", rel, self.policies)
                     self.waivers.append(w)
-        today = dt.date.today()
+        today = self.today = dt.date.today()
         self.expired = [w for w in self.waivers if w.expired(today)]
         self.active = [
             (w.spec, set(_ids(w.rule, "", w.source, self.policies)))
@@ -146,6 +140,13 @@ class Policy:
         if any(rule in ids and _matches(spec_, ws_path) for spec_, ids in self.allow):
             return True
         return any(rule in ids and _matches(spec_, ws_path) for spec_, ids in self.active)
+
+    def valid_until(self) -> dt.date | None:
+        """The last day on which every waiver judges as it did today: the earliest expiry among
+        the active waivers (None: none of them expires). The validation cache keeps a skill's
+        findings no longer than this."""
+        dates = [w.expires for w in self.waivers if w.expires is not None and not w.expired(self.today)]
+        return min(dates) if dates else None
 
     def expired_for(self, ws_paths: Iterable[str]) -> list[waivers.Waiver]:
         """Expired waivers whose path covers one of ``ws_paths`` (a skill's shipped files)."""
@@ -185,6 +186,8 @@ def _inline_allowed(ctx: SkillContext, f: Finding, starts: dict[str, list[int]])
     data = info.data
     lines = starts.get(f.path)
     if lines is None:  # once per file: many findings in a large file stay linear
+        from skillsync.rules.context import line_starts
+
         lines = starts[f.path] = line_starts(data)
     if f.line > len(lines):
         return False
@@ -204,13 +207,23 @@ def load_policy(ws: Workspace, targets: tuple[str, ...] | None = None, *, baseli
 
 
 def check_skill(
-    ws: Workspace, skill: Skill, policy: Policy | None = None, *, manifest: Manifest | None = None
+    ws: Workspace,
+    skill: Skill,
+    policy: Policy | None = None,
+    *,
+    manifest: Manifest | None = None,
+    probes: list[str] | None = None,
 ) -> SkillReport:
     """Validate one skill: every family, then config severities and allow-lists.
 
     With ``manifest`` (the caller already selected and hashed the skill, as push does), its files
-    are checked without a second walk, and the bytes it kept are not read again.
+    are checked without a second walk, and the bytes it kept are not read again. ``probes``
+    receives the paths outside the shipped files a rule looked up (SkillContext.probes).
     """
+    from skillsync.rules import security, waivers
+    from skillsync.rules import targets as targets_rules
+    from skillsync.rules.context import SkillContext
+
     policy = policy or load_policy(ws)
     collision = None
     if manifest is not None:
@@ -227,7 +240,7 @@ def check_skill(
     prefix = "" if skill.rel == "." else skill.rel + "/"
     out: list[Finding] = []
     starts: dict[str, list[int]] = {}
-    for family in (_problem, *FAMILIES):
+    for family in (_problem, *_families()):
         for f in family(ctx):
             breaks = f.targets or targets_rules.breaks(f.rule, policy.targets)
             if breaks is not None and not breaks:
@@ -246,6 +259,8 @@ def check_skill(
             if sev != "off":
                 out.append(replace(waivers.expired_finding(w), severity=_sev(sev)))
     out.sort(key=lambda f: (f.path, f.line or 0, _SEVERITY_ORDER[f.severity], f.rule))
+    if probes is not None:
+        probes.extend(ctx.probes)
     return SkillReport(skill, out)
 
 
@@ -265,12 +280,80 @@ def _sev(value: str) -> Severity:
 
 
 def check_skills(
-    ws: Workspace, skills: Sequence[Skill], *, targets: tuple[str, ...] | None = None, baseline: bool = True
+    ws: Workspace,
+    skills: Sequence[Skill],
+    *,
+    targets: tuple[str, ...] | None = None,
+    baseline: bool = True,
+    cache: bool = False,
 ) -> Report:
     """Validate skills against ``targets`` (default: ``validate.targets`` of the config);
-    ``baseline=False`` ignores the baseline file (to write a new one)."""
+    ``baseline=False`` ignores the baseline file (to write a new one). ``cache``: serve unchanged
+    skills from the validation cache and record the others (:mod:`skillsync.validate_cache`)."""
+    if cache and baseline:
+        from skillsync.validate_cache import cache_dir
+
+        folder = cache_dir(ws)
+        if folder is not None:
+            return Report(_check_cached(ws, skills, targets, folder))
     policy = load_policy(ws, targets, baseline=baseline)
     return Report([check_skill(ws, s, policy) for s in skills])
+
+
+def _check_cached(
+    ws: Workspace, skills: Sequence[Skill], targets: tuple[str, ...] | None, folder: Path
+) -> list[SkillReport]:
+    """check_skills through the validation cache. Each skill is selected and hashed through the
+    stat cache (a warm run stats files, never reads them); the rules and the policy are loaded
+    only for the first skill whose key misses."""
+    from skillsync import validate_cache as vc
+    from skillsync.errors import LocalError
+    from skillsync.manifest import ManifestBuilder
+
+    vc.make_state_dir(ws, folder)
+    store = vc.ValidationCache.load(folder, ws.root)
+    builder = ManifestBuilder(ws, keep_contents=True, state_dir=folder)
+    assert builder.cache is not None
+    run = vc.run_key(ws, targets)
+    ignores = vc.IgnoreHashes(ws.root)
+    today = dt.date.today()
+    policy: Policy | None = None
+    out: list[SkillReport] = []
+    done = False
+    try:
+        for skill in skills:
+            try:
+                manifest = builder.build(skill, refill=True)
+            except LocalError:  # a name collision, an unreadable file: judged (or refused) uncached
+                store.forget(skill.rel)
+                policy = policy or load_policy(ws, targets)
+                out.append(check_skill(ws, skill, policy))
+                continue
+            key = vc.skill_key(run, skill, manifest, builder.cache, ignores)
+            found = store.lookup(skill.rel, key, today) if key is not None else None
+            if found is not None:
+                out.append(SkillReport(skill, found))
+                continue
+            policy = policy or load_policy(ws, targets)
+            probed: list[str] = []
+            report = check_skill(ws, skill, policy, manifest=manifest, probes=probed)
+            manifest.contents.clear()
+            out.append(report)
+            if key is None:
+                store.forget(skill.rel)
+            else:
+                facts = vc.probe_facts(skill, probed)
+                until, fence = policy.valid_until(), builder.cache.fence
+                store.store(skill.rel, key, report.findings, facts, until, fence)
+        done = True
+    finally:
+        builder.close(prune=done)
+        if done:
+            every = {s.rel for s in ws.all_skills()}
+            if every <= {s.rel for s in skills}:
+                store.prune(every)
+            store.save()
+    return out
 
 
 def skills_for_paths(

@@ -20,10 +20,10 @@ def _targets(app: AppState, paths: tuple[str, ...]) -> list[tuple[Workspace, lis
 
 
 def _target_names(raw: str | None, option: str) -> tuple[str, ...] | None:
-    from skillsync.rules.targets import parse_names
-
     if raw is None:
         return None
+    from skillsync.rules.targets import parse_names
+
     try:
         return parse_names(raw, option)
     except ValueError as exc:
@@ -54,6 +54,12 @@ def _target_names(raw: str | None, option: str) -> tuple[str, ...] | None:
     help="Record every current finding as a waiver in the baseline file (validate.baseline, "
     "skillsync-baseline.toml) and exit 0: adopt rules now, fix what exists later.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Check every skill afresh: neither use nor write the validation cache (also "
+    "SKILLSYNC_NO_CACHE=1).",
+)
 @json_option
 def validate_command(
     paths: tuple[str, ...],
@@ -61,6 +67,7 @@ def validate_command(
     strict: bool,
     target: str | None,
     write_baseline: bool,
+    no_cache: bool,
     as_json: bool,
 ) -> int:
     """Check skills before anything leaves the machine.
@@ -72,9 +79,14 @@ def validate_command(
     Rules and their ids: `skillsync rules`. Change a severity or turn a rule off under
     [validate.rules] in skillsync.toml; allow-list one finding with a `skillsync: allow RULE`
     comment on its line. Exit 1 when an error is found (--strict: or a warning), 0 otherwise.
+
+    A skill whose files, config, waivers and skillsync itself are unchanged since the last run
+    gets that run's findings from the validation cache without its files being read (in
+    .skillsync/ of a workspace, else under $XDG_CACHE_HOME/skillsync/; docs/validate.md).
     """
     from skillsync import reporters
     from skillsync.validate import Report, check_skills
+    from skillsync.validate_cache import disabled_by_env
 
     if as_json and fmt not in (None, "json"):
         raise UsageError(f"--json conflicts with --format {fmt}", hint="give one of them")
@@ -88,8 +100,9 @@ def validate_command(
                 "--write-baseline records the whole workspace", hint="run it without PATH arguments"
             )
         return _write_baseline(app, paths, selected, as_json)
+    cache = not (no_cache or disabled_by_env())
     for ws, skills in _targets(app, paths):
-        reports.extend(check_skills(ws, skills, targets=selected).skills)
+        reports.extend(check_skills(ws, skills, targets=selected, cache=cache).skills)
     report = Report(reports)
     out = reporters.render(report, fmt, colour=fmt == "text" and is_tty())
     if out:

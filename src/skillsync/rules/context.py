@@ -145,6 +145,9 @@ class SkillContext:
     collision: str | None = None  # selection's message when two names collide by case/NFC
     targets: tuple[str, ...] = ("agentskills", "seren")  # the selected validation targets
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (rel, why) of files not read
+    # Skill-relative paths outside the shipped files whose presence a rule looked up (through
+    # exists()): the validation cache re-checks them, since no manifest covers them.
+    probes: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, ws: Workspace, skill: Skill, selected: list[tuple[str, str]]) -> SkillContext:
@@ -172,6 +175,11 @@ class SkillContext:
             else:
                 append(FileInfo.of(e.rel, e.abspath, e.size, e.mode, _head_of(data)))
         return ctx
+
+    def exists(self, rel: str) -> bool:
+        """Whether ``rel`` (skill-relative, not shipped) exists on disk; recorded in :attr:`probes`."""
+        self.probes.append(rel)
+        return os.path.exists(os.path.join(self.skill.path, rel))  # noqa: PTH110, PTH118
 
     @cached_property
     def by_rel(self) -> dict[str, FileInfo]:

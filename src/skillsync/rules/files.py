@@ -313,8 +313,7 @@ def _body(ctx: SkillContext) -> Iterator[Finding]:
                 "copy the file into the skill and link it by a relative path",
             )
             continue
-        target = ctx.skill.path / rel
-        if target.exists():
+        if ctx.exists(rel):
             decision = explain(ctx.ws, ctx.skill, rel)
             rule = decision.rule
             why = f" ({rule.source}{f':{rule.line}' if rule.line else ''}: {rule.pattern})" if rule else ""

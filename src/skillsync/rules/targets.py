@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from skillsync.rules import RULES, Finding
-from skillsync.rules.context import SkillContext
 from skillsync.rules.limits import CLAUDE_AI_HELP, CLAUDE_CODE_DOCS, SKILLS_API_DOCS, limit
 from skillsync.workspace import SKILL_FILE
+
+if TYPE_CHECKING:  # the SARIF reporter reads TARGETS/MEMBERSHIP without the rules' file model
+    from skillsync.rules.context import SkillContext
 
 SPEC_FIELDS = ("name", "description", "license", "allowed-tools", "metadata", "compatibility")
 CLAUDE_CODE_FIELDS = (
