@@ -209,3 +209,24 @@ def test_copied_files_keep_their_own_findings(tmp_path: Path) -> None:
         ("security.generic-secret", "s1/k.txt", 1),
         ("security.generic-secret", "s2/k2.txt", 1),
     }
+
+
+def test_content_memo_remembers_and_starts_afresh_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from skillsync.rules import Finding
+    from skillsync.rules import memo as memo_mod
+
+    monkeypatch.setattr(memo_mod, "MAX_BYTES", 10)
+    memo, scans = memo_mod.ContentMemo(), []
+
+    def scan(rel: str) -> list[Finding]:
+        scans.append(rel)
+        return [Finding("supply.env-dump", rel, 1, "m")]
+
+    assert memo.findings(b"abcdef", "a", 1, lambda: scan("a"))[0].path == "a"
+    assert memo.findings(b"abcdef", "b", 1, lambda: scan("b"))[0].path == "b"  # from memory
+    assert memo.findings(b"abcdef", "c", 2, lambda: scan("c"))[0].path == "c"  # another kind
+    assert memo.findings(b"abcdeg", "d", 1, lambda: scan("d"))[0].path == "d"  # full: afresh
+    assert memo.findings(b"abcdeg", "e", 1, lambda: scan("e"))[0].path == "e"  # from memory
+    assert scans == ["a", "c", "d"]

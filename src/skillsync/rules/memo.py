@@ -4,7 +4,8 @@
 The scans are pure functions of a file's bytes and of what its name says (its extension, whether
 it is SKILL.md), so a hit is exact: same length, same ``kind``, equal bytes (``==`` stops at the
 first differing byte; only files of a length seen before are compared at all). The stored bytes
-are capped, so a long-lived process (``watch``) keeps at most :data:`MAX_BYTES` per scan.
+are capped: past :data:`MAX_BYTES` the memo starts afresh, so a long-lived process (``watch``)
+keeps at most that much per scan.
 """
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ class ContentMemo:
                         return found
                     return tuple(replace(f, path=rel) for f in found)
         found = tuple(scan())
-        if self._kept + n <= MAX_BYTES:
-            if bucket is None:
-                bucket = self._by_len[n] = []
-            if len(bucket) < _PER_LENGTH:
-                bucket.append((data, kind, found))
-                self._kept += n
+        if self._kept + n > MAX_BYTES:  # full: start afresh (a long run moves on to other skills)
+            self._by_len.clear()
+            self._kept = 0
+            bucket = None
+        if bucket is None:
+            bucket = self._by_len[n] = []
+        if len(bucket) < _PER_LENGTH:
+            bucket.append((data, kind, found))
+            self._kept += n
         return found
