@@ -8,18 +8,22 @@ server is one long-lived process; only the client is timed). Target: at most 0.5
 
 The workspace is a copy of `--folder` (e.g. a real collection: its SKILL.md folders are found by
 the default layouts), or else the generated 200-skill workspace (`generate.py many`), pushed once
-to the embedded registry first. With `--baseline-src` (the `src` folder of another checkout, e.g.
+to the embedded registry first. Skills that first push blocks (validation errors) are validated again
+by every push; `--drop-blocked` removes them from the copy, so the timed push is a true no-op.
+With `--baseline-src` (the `src` folder of another checkout, e.g.
 `git archive main src | tar -x -C /tmp/base`), every command also runs with that code first on
 PYTHONPATH, alternating with this checkout. Prints the medians of wall and CPU (user + sys) time
-and the load average. Python modules are byte-compiled first (`compileall`), as an installed wheel
-is: under PYTHONDONTWRITEBYTECODE an editable checkout would otherwise compile every module on
-every run (~0.14 s here).
+and the load average, and the median over `--import-repeat` runs of the sum of top-level import
+times under `python -X importtime`. Python modules are byte-compiled first (`compileall`), as an
+installed wheel is: under PYTHONDONTWRITEBYTECODE an editable checkout would otherwise compile
+every module on every run (~0.14 s here).
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import json
 import os
 import resource
 import shutil
@@ -49,6 +53,20 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def import_ms(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Sum of the top-level modules' cumulative import times (ms) of one run under -X importtime."""
+    proc = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    total = 0
+    for line in proc.stderr.splitlines():
+        parts = line.split("|")
+        top = len(parts) == 3 and len(parts[2]) - len(parts[2].lstrip()) == 1  # one space: top level
+        if line.startswith("import time:") and top and parts[1].strip().isdigit():
+            total += int(parts[1])
+    return total / 1000
+
+
 def start_server(ws: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "skillsync", "serve", "--port", "0"],
@@ -67,6 +85,8 @@ def main() -> None:
     ap.add_argument("--folder", type=Path, help="workspace to copy (default: generate.py many)")
     ap.add_argument("--baseline-src", type=Path)
     ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--import-repeat", type=int, default=5, help="runs under -X importtime (median)")
+    ap.add_argument("--drop-blocked", action="store_true", help="remove skills the first push blocks")
     args = ap.parse_args()
 
     for src in [SRC, args.baseline_src]:
@@ -85,7 +105,13 @@ def main() -> None:
         else:
             ws = generate("many", Path(tmp) / "ws")
         ours = [sys.executable, "-m", "skillsync"]
-        subprocess.run([*ours, "push", "--yes"], cwd=ws, env=env, capture_output=True, check=False)
+        first = subprocess.run(
+            [*ours, "push", "--yes", "--json"], cwd=ws, env=env, capture_output=True, check=False
+        )
+        if args.drop_blocked:
+            for item in json.loads(first.stdout)["skills"]:
+                if item["result"] == "blocked":
+                    shutil.rmtree(ws / item["path"])
         skills = sum(1 for _ in ws.glob("**/SKILL.md"))
         server, url, token = start_server(ws, env)
         try:
@@ -101,19 +127,25 @@ def main() -> None:
                 for variant, venv in variants.items():
                     timed([*ours, *argv], ws, {**venv, **extra})  # warm-up
                     results[(name, variant)] = []
-            for _ in range(args.repeat):
+            imports: dict[tuple[str, str], list[float]] = {key: [] for key in results}
+            for i in range(args.repeat):
                 for name, (argv, extra) in cmds.items():
                     for variant, venv in variants.items():
                         results[(name, variant)].append(timed([*ours, *argv], ws, {**venv, **extra}))
+                        if i < args.import_repeat:
+                            imports[(name, variant)].append(import_ms([*ours, *argv], ws, {**venv, **extra}))
         finally:
             server.terminate()
             server.wait()
-    print(f"load average {os.getloadavg()[0]:.1f}; repeat {args.repeat}; SKILL.md files {skills}")
-    print(f"{'command':<18} {'code':<9} {'wall (median)':>14} {'CPU (median)':>13}")
+    dropped = " (blocked skills dropped)" if args.drop_blocked else ""
+    print(f"load average {os.getloadavg()[0]:.1f}; repeat {args.repeat}; SKILL.md files {skills}{dropped}")
+    print(f"{'command':<18} {'code':<9} {'wall (median)':>14} {'CPU (median)':>13} {'imports':>10}")
     for (name, variant), runs in results.items():
         wall = statistics.median(r[0] for r in runs)
         cpu = statistics.median(r[1] for r in runs)
-        print(f"{name:<18} {variant:<9} {wall:>12.3f} s {cpu:>11.3f} s")
+        imp = imports[(name, variant)]
+        shown = f"{statistics.median(imp):>7.0f} ms" if imp else f"{'-':>10}"
+        print(f"{name:<18} {variant:<9} {wall:>12.3f} s {cpu:>11.3f} s {shown}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ file was opened three times (SKILL.md four).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -95,3 +96,57 @@ def test_validation_over_a_manifest_finds_what_the_walk_finds(tmp_path: Path) ->
         (manifest,) = build_manifests(ws, [skill], keep_contents=keep, use_cache=False)
         assert bool(manifest.contents) == keep
         assert check_skill(ws, skill, policy, manifest=manifest).findings == walked
+
+
+def test_noop_push_reads_no_skill_md_and_an_edited_description_is_pushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The display name and description are cached by SKILL.md's sha256 (.skillsync/skill-meta.json)."""
+    cli = Cli(tmp_path)
+    assert cli("init").exit_code == 0
+    folder = write_skill(tmp_path, "acme/meta-kit", description="First words.", body="# Meta Kit\n\nUse.\n")
+    assert cli("push", "--yes").exit_code == 0
+    cache = json.loads((tmp_path / ".skillsync" / "skill-meta.json").read_text())
+    sha = hashlib.sha256((folder / "SKILL.md").read_bytes()).hexdigest()
+    assert cache["skills"] == {"acme-meta-kit": [sha, "Meta Kit", "First words."]}
+
+    seen = _count_opens(monkeypatch, folder)
+    result = cli("push", "--yes", "--json")
+    monkeypatch.undo()
+    assert result.exit_code == 0, result.output
+    assert [(i["action"], i["update"]) for i in json.loads(result.stdout)["skills"]] == [("skip", [])]
+    assert "SKILL.md" not in seen, seen
+
+    # Same size, same second: the stat cache's racy rule still sees the edit, so the new sha256
+    # misses the cached meta and the new description is sent with the new revision.
+    md = folder / "SKILL.md"
+    md.write_text(md.read_text().replace("First words.", "Fresh words."))
+    doc = json.loads(cli("push", "--yes", "--json").stdout)
+    assert [(i["result"], i["update"]) for i in doc["skills"]] == [("revised", ["description"])]
+    assert json.loads(cli("log", "acme-meta-kit", "--json").stdout)["revisions"][0]["number"] == 2
+
+    async def remote_description() -> str | None:
+        from skillsync.remote import open_remote
+        from skillsync.workspace import open_workspace
+
+        async with open_remote(open_workspace(tmp_path)) as s:
+            [skill] = await s.client.list_custom_skills(s.org_id)
+            return skill.description
+
+    import asyncio
+
+    assert asyncio.run(remote_description()) == "Fresh words."
+
+
+def test_a_meta_change_alone_is_pushed_after_the_cache_was_filled(tmp_path: Path) -> None:
+    """An edit of only the heading: new sha256, new meta, sent as an update (no cached value used)."""
+    cli = Cli(tmp_path)
+    assert cli("init").exit_code == 0
+    folder = write_skill(tmp_path, "acme/titled", body="# Old Title\n\nUse.\n")
+    assert cli("push", "--yes").exit_code == 0
+    assert cli("push", "--yes").exit_code == 0  # no-op, meta from the cache
+    (folder / "SKILL.md").write_text((folder / "SKILL.md").read_text().replace("Old Title", "New Title"))
+    doc = json.loads(cli("push", "--yes", "--json").stdout)
+    assert [i["update"] for i in doc["skills"]] == [["display_name"]]
+    cache = json.loads((tmp_path / ".skillsync" / "skill-meta.json").read_text())
+    assert cache["skills"]["acme-titled"][1] == "New Title"

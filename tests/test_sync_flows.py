@@ -469,3 +469,56 @@ def test_diff_two_revisions_checks_its_arguments_before_the_network(tmp_path: Pa
     ws = make_ws(tmp_path / "w", "http://127.0.0.1:9")  # nothing listens: a network call would exit 3
     r = ok(Cli(ws)("diff", "--from-revision", "1", "--to-revision", "2"), 2)
     assert "exactly one SKILL" in r.stderr
+
+
+def test_unchanged_status_writes_nothing_but_a_moved_state_is_still_remembered(
+    wss: tuple[Cli, Cli, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import skillsync.sync.status as status_mod
+    from skillsync.sync.state import SyncState, update_state
+    from skillsync.sync.status import collect_status, remember
+
+    alice, bob, a, b = wss
+    write_skill(a, "kept")
+    ok(alice("push", "--yes"))
+    ok(alice("status"))
+    state_file = a / ".skillsync" / "state.json"
+    before = state_file.stat()
+    ok(alice("status"))
+    assert (state_file.stat().st_ino, state_file.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+    def no_update(*_: Any, **__: Any) -> bool:
+        raise AssertionError("an unchanged status took the lock and re-read the state")
+
+    async def unchanged(session: Any, ws: Any) -> None:
+        state = SyncState.load(ws)
+        loaded = state.to_json()
+        statuses = await collect_status(session, ws, ws.skills(), state)
+        with monkeypatch.context() as m:
+            m.setattr(status_mod, "update_state", no_update)
+            assert remember(ws, session, statuses, seen=True, loaded=(state, loaded))
+
+    _count_requests(a, unchanged)
+
+    # The state file moved between load and remember (another process wrote it): what this status
+    # showed is still written, so the stale-plan guard keeps its base.
+    write_skill(b, "kept", body="# Bob's\n\nnewer.\n")
+    ok(bob("push", "--yes", "--force", "kept"))  # remote now ahead: latest is revision 2
+    ok(alice("status"))  # learned and shown: the next status has nothing new to remember
+
+    async def moved(session: Any, ws: Any) -> None:
+        state = SyncState.load(ws)
+        loaded = state.to_json()
+        statuses = await collect_status(session, ws, ws.skills(), state)
+        shown = statuses[0].remote.latest_revision_id
+        assert statuses[0].state == "remote-ahead" and state.to_json() == loaded
+
+        def other(disk: SyncState) -> None:
+            disk.skill(session.name, session.org_id, "kept").seen_revision_id = "someone-else"
+
+        assert update_state(ws, other)
+        assert remember(ws, session, statuses, seen=True, loaded=(state, loaded))
+        entry = SyncState.load(ws).peek(session.name, session.org_id, "kept")
+        assert entry is not None and entry.seen_revision_id == shown
+
+    _count_requests(a, moved)

@@ -301,9 +301,40 @@ def test_push_summary_counts_a_push_refused_at_apply_time_as_blocked() -> None:
     from skillsync.sync.sync_text import push_counts
 
     def item(action: str, result: str | None, state: str = "modified") -> SimpleNamespace:
-        return SimpleNamespace(decision=SimpleNamespace(action=action), result=result,
-                               status=SimpleNamespace(state=state))
+        return SimpleNamespace(
+            decision=SimpleNamespace(action=action), result=result, status=SimpleNamespace(state=state)
+        )
 
-    counts = push_counts([item("revision", "refused"), item("revision", "revised"),
-                          item("create", "created", "new"), item("skip", "skipped", "unchanged")])
+    counts = push_counts(
+        [
+            item("revision", "refused"),
+            item("revision", "revised"),
+            item("create", "created", "new"),
+            item("skip", "skipped", "unchanged"),
+        ]
+    )
     assert counts == {"created": 1, "updated": 1, "unchanged": 1, "blocked": 1, "failed": 0, "skipped": 0}
+
+
+def test_meta_cache_round_trip_and_bad_files(tmp_path: Path) -> None:
+    from skillsync.sync.skill_meta import META_CACHE_FILE, MetaCache, SkillMeta
+
+    cache = MetaCache.load(tmp_path)
+    assert cache.get("s", "a" * 64) is None
+    cache.put("s", "a" * 64, SkillMeta("Title", None))
+    cache.save()
+    again = MetaCache.load(tmp_path)
+    assert again.get("s", "a" * 64) == SkillMeta("Title", None)
+    assert again.get("s", "b" * 64) is None and again.get("s", None) is None
+    for text in (
+        "{",
+        "[]",
+        '{"format": "x", "version": 1, "skills": {}}',
+        '{"format": "skillsync-skill-meta"}',
+    ):
+        (tmp_path / META_CACHE_FILE).write_text(text)
+        assert MetaCache.load(tmp_path).get("s", "a" * 64) is None
+    (tmp_path / META_CACHE_FILE).write_text(
+        '{"format": "skillsync-skill-meta", "version": 1, "skills": {"s": ["' + "a" * 64 + '", 5, null]}}'
+    )
+    assert MetaCache.load(tmp_path).get("s", "a" * 64) is None

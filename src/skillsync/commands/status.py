@@ -39,8 +39,9 @@ async def status_async(
 
     async with open_session(ws, remote, events or Events()) as session:
         sync_state = SyncState.load(ws)
+        loaded = sync_state.to_json()
         statuses = await collect_status(session, ws, skills, sync_state)
-        remember(ws, session, statuses, seen=True)
+        remember(ws, session, statuses, seen=True, loaded=(sync_state, loaded))
         return StatusResult(session.name, session.org_id, statuses)
 
 

@@ -5,7 +5,8 @@ Networked commands use :func:`open_remote`::
     async with open_remote(ws, remote=None, org=None) as session:
         skills = await session.client.list_custom_skills(session.org_id)
 
-Importing this package loads httpx and pydantic models; keep it off hot paths such as ``validate``.
+Importing this package loads httpx (pydantic and the API models load only when a call validates
+with them); keep it off hot paths such as ``validate``.
 """
 
 from __future__ import annotations

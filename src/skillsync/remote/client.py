@@ -10,44 +10,42 @@ have happened, and the sync engine reconciles by reading the remote state again.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import IO, Any, Final, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from skillsync import __version__
 from skillsync.errors import LocalError, RemoteError
 from skillsync.redact import redact
 from skillsync.remote.body import StreamedJsonBody, UploadFile, create_skill_body, revision_body
 from skillsync.remote.errors import ApiError, NetworkError, RequestTimeout, error_class
-from skillsync.remote.models import (
-    Organization,
-    OrganizationCustomSkill,
-    OrganizationCustomSkillFileContent,
-    OrganizationCustomSkillRevision,
-    OrganizationCustomSkillRevisionSummary,
-    OrganizationCustomSkillStatus,
-    OrganizationInvite,
-    OrganizationMemberWithUser,
-    OrganizationPrivateChatPolicy,
-    PaginationMeta,
-    PublisherEarningsResponse,
-    PublisherPayoutResponse,
-    PublisherResponse,
-    RevenueByDay,
-    RevenueMetrics,
-    TopAgent,
-    UpdateOrganizationCustomSkillRequest,
-)
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from skillsync.remote.models import (
+        Organization,
+        OrganizationCustomSkill,
+        OrganizationCustomSkillFileContent,
+        OrganizationCustomSkillRevision,
+        OrganizationCustomSkillRevisionSummary,
+        OrganizationCustomSkillStatus,
+        OrganizationInvite,
+        OrganizationMemberWithUser,
+        OrganizationPrivateChatPolicy,
+        PaginationMeta,
+        PublisherEarningsResponse,
+        PublisherPayoutResponse,
+        PublisherResponse,
+    )
+
+M = TypeVar("M", bound="BaseModel")
 
 RETRY_METHODS: Final = frozenset({"GET", "PATCH", "PUT"})
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
@@ -59,62 +57,64 @@ MAX_ERROR_BYTES: Final = 64 * 1024  # of an error answer's body
 # Validation errors a newer API could cause (a field gone, a new enum value); any other is a bad value.
 _DRIFT_ERRORS: Final = frozenset({"missing", "literal_error", "enum"})
 
-# operation id (as in the contract) -> (method, path template, model of `data`, is a list).
+# operation id (as in the contract) -> (method, path template, name of the model of `data` in
+# skillsync.remote.models, is a list). Names, not classes: importing pydantic is left to the calls
+# that validate with it (an unchanged status or push never does; see plain_check).
 # tests/test_remote_models.py checks each entry against the contract's paths and response schemas.
-OPERATIONS: Final[dict[str, tuple[str, str, type[BaseModel] | None, bool]]] = {
-    "list_organizations": ("GET", "/organizations", Organization, True),
+OPERATIONS: Final[dict[str, tuple[str, str, str | None, bool]]] = {
+    "list_organizations": ("GET", "/organizations", "Organization", True),
     "list_custom_skills": (
         "GET",
         "/organizations/{organization_id}/custom-skills",
-        OrganizationCustomSkill,
+        "OrganizationCustomSkill",
         True,
     ),
     "create_custom_skill": (
         "POST",
         "/organizations/{organization_id}/custom-skills",
-        OrganizationCustomSkill,
+        "OrganizationCustomSkill",
         False,
     ),
     "get_custom_skill": (
         "GET",
         "/organizations/{organization_id}/custom-skills/{skill_id}",
-        OrganizationCustomSkill,
+        "OrganizationCustomSkill",
         False,
     ),
     "update_custom_skill": (
         "PATCH",
         "/organizations/{organization_id}/custom-skills/{skill_id}",
-        OrganizationCustomSkill,
+        "OrganizationCustomSkill",
         False,
     ),
     "list_custom_skill_revisions": (
         "GET",
         "/organizations/{organization_id}/custom-skills/{skill_id}/revisions",
-        OrganizationCustomSkillRevisionSummary,
+        "OrganizationCustomSkillRevisionSummary",
         True,
     ),
     "create_custom_skill_revision": (
         "POST",
         "/organizations/{organization_id}/custom-skills/{skill_id}/revisions",
-        OrganizationCustomSkillRevision,
+        "OrganizationCustomSkillRevision",
         False,
     ),
     "get_custom_skill_revision": (
         "GET",
         "/organizations/{organization_id}/custom-skills/{skill_id}/revisions/{revision_id}",
-        OrganizationCustomSkillRevision,
+        "OrganizationCustomSkillRevision",
         False,
     ),
     "publish_custom_skill_revision": (
         "POST",
         "/organizations/{organization_id}/custom-skills/{skill_id}/revisions/{revision_id}/publish",
-        OrganizationCustomSkill,
+        "OrganizationCustomSkill",
         False,
     ),
     "get_custom_skill_revision_file": (
         "GET",
         "/organizations/{organization_id}/custom-skills/{skill_id}/revisions/{revision_id}/file",
-        OrganizationCustomSkillFileContent,
+        "OrganizationCustomSkillFileContent",
         False,
     ),
     "download_custom_skill_revision_bundle": (
@@ -123,49 +123,49 @@ OPERATIONS: Final[dict[str, tuple[str, str, type[BaseModel] | None, bool]]] = {
         None,
         False,
     ),
-    "list_members": ("GET", "/organizations/{organization_id}/members", OrganizationMemberWithUser, True),
-    "list_invites": ("GET", "/organizations/{organization_id}/invites", OrganizationInvite, True),
+    "list_members": ("GET", "/organizations/{organization_id}/members", "OrganizationMemberWithUser", True),
+    "list_invites": ("GET", "/organizations/{organization_id}/invites", "OrganizationInvite", True),
     "get_private_chat_policy": (
         "GET",
         "/organizations/{organization_id}/private-chat-policy",
-        OrganizationPrivateChatPolicy,
+        "OrganizationPrivateChatPolicy",
         False,
     ),
-    "list_org_publishers": ("GET", "/organizations/{organization_id}/publishers", PublisherResponse, True),
+    "list_org_publishers": ("GET", "/organizations/{organization_id}/publishers", "PublisherResponse", True),
     "get_org_publisher": (
         "GET",
         "/organizations/{organization_id}/publishers/{publisher_id}",
-        PublisherResponse,
+        "PublisherResponse",
         False,
     ),
     "get_org_publisher_earnings": (
         "GET",
         "/organizations/{organization_id}/publishers/{publisher_id}/earnings",
-        PublisherEarningsResponse,
+        "PublisherEarningsResponse",
         True,
     ),
     "list_org_publisher_payouts": (
         "GET",
         "/organizations/{organization_id}/publishers/{publisher_id}/payouts",
-        PublisherPayoutResponse,
+        "PublisherPayoutResponse",
         True,
     ),
     "get_revenue_metrics": (
         "GET",
         "/organizations/{organization_id}/publishers/{publisher_id}/analytics/revenue",
-        RevenueMetrics,
+        "RevenueMetrics",
         False,
     ),
     "get_revenue_by_day": (
         "GET",
         "/organizations/{organization_id}/publishers/{publisher_id}/analytics/revenue-by-day",
-        RevenueByDay,
+        "RevenueByDay",
         True,
     ),
     "get_top_agents": (
         "GET",
         "/organizations/{organization_id}/publishers/{publisher_id}/analytics/top-agents",
-        TopAgent,
+        "TopAgent",
         True,
     ),
 }
@@ -204,6 +204,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         seconds = float(value)
     except ValueError:
         try:
+            import email.utils  # lazy: only a Retry-After date needs it
+
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
@@ -275,6 +277,11 @@ class SerenClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._max_retry_after = max_retry_after
+        if transport is None and self.base_url.startswith("http://"):
+            # A plain-http remote is a loopback host (remotes.check_url): no httpcore needed there.
+            from skillsync.remote.loopback import LoopbackTransport
+
+            transport = LoopbackTransport()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={
@@ -446,9 +453,15 @@ class SerenClient:
         if not isinstance(doc, dict) or "data" not in doc:
             raise RemoteError(f"{self.remote}: {method} {self._url(path)}: the answer has no 'data' member")
         page = doc.get("pagination")
-        return doc["data"], (self._validate(PaginationMeta, page, method, path) if page is not None else None)
+        if page is None:
+            return doc["data"], None
+        from skillsync.remote.models import PaginationMeta
+
+        return doc["data"], self._validate(PaginationMeta, page, method, path)
 
     def _validate(self, model: type[M], data: Any, method: str, path: str) -> M:
+        from pydantic import ValidationError
+
         try:
             return model.model_validate(data)
         except ValidationError as exc:
@@ -468,46 +481,91 @@ class SerenClient:
         data, _ = self._envelope(await self._request_json(method, url_path, **kw), method, url_path)
         return self._validate(model, data, method, url_path)
 
-    async def _many(
-        self, op: str, model: type[M], *, path: dict[str, str] | None = None, **kw: Any
-    ) -> tuple[list[M], PaginationMeta | None]:
+    async def _fetch(
+        self, op: str, *, path: dict[str, str] | None = None, **kw: Any
+    ) -> tuple[Any, PaginationMeta | None, str, str]:
+        """``data`` and pagination of ``op``'s answer, with its method and path (for messages)."""
         method, template, _, _ = OPERATIONS[op]
         url_path = _path(template, **(path or {}))
         data, page = self._envelope(await self._request_json(method, url_path, **kw), method, url_path)
+        return data, page, method, url_path
+
+    def _validate_list(self, model: type[M], data: Any, method: str, path: str) -> list[M]:
+        from pydantic import TypeAdapter, ValidationError
+
         try:
-            items = TypeAdapter(list[model]).validate_python(data)  # type: ignore[valid-type]
+            return TypeAdapter(list[model]).validate_python(data)  # type: ignore[valid-type]
         except ValidationError:
             if not isinstance(data, list):
                 raise RemoteError(
-                    f"{self.remote}: {method} {self._url(url_path)}: 'data' is not a list"
+                    f"{self.remote}: {method} {self._url(path)}: 'data' is not a list"
                 ) from None
-            items = [self._validate(model, item, method, url_path) for item in data]
-        return items, page
+            return [self._validate(model, item, method, path) for item in data]
+
+    async def _many(
+        self, op: str, model: type[M], *, path: dict[str, str] | None = None, **kw: Any
+    ) -> tuple[list[M], PaginationMeta | None]:
+        data, page, method, url_path = await self._fetch(op, path=path, **kw)
+        return self._validate_list(model, data, method, url_path), page
 
     # -- organizations ---------------------------------------------------------------------------
 
     async def list_organizations(self) -> list[Organization]:
+        from skillsync.remote.models import Organization
+
         return (await self._many("list_organizations", Organization))[0]
 
     # -- custom skills ---------------------------------------------------------------------------
 
-    async def list_custom_skills(
-        self, org_id: str, *, q: str | None = None, include_archived: bool = False
-    ) -> list[OrganizationCustomSkill]:
+    @staticmethod
+    def _listing_params(q: str | None, include_archived: bool) -> dict[str, str] | None:
         params: dict[str, str] = {}
         if q is not None:
             params["q"] = q
         if include_archived:
             params["include_archived"] = "true"
+        return params or None
+
+    async def list_custom_skills(
+        self, org_id: str, *, q: str | None = None, include_archived: bool = False
+    ) -> list[OrganizationCustomSkill]:
+        from skillsync.remote.models import OrganizationCustomSkill
+
         items, _ = await self._many(
             "list_custom_skills",
             OrganizationCustomSkill,
             path={"organization_id": org_id},
-            params=params or None,
+            params=self._listing_params(q, include_archived),
         )
         return items
 
+    async def list_custom_skill_docs(
+        self, org_id: str, *, q: str | None = None, include_archived: bool = False
+    ) -> list[dict[str, Any]]:
+        """:meth:`list_custom_skills` as plain JSON objects, checked against the same schema.
+
+        Items that :func:`~skillsync.remote.plain_check.custom_skill_ok` accepts are returned as
+        sent, without importing pydantic (the hot path of ``status`` and ``push``); otherwise the
+        models judge the whole list (the same errors as :meth:`list_custom_skills`) and their
+        values are returned, dumped to dicts with every field.
+        """
+        from skillsync.remote.plain_check import custom_skill_ok
+
+        data, _, method, url_path = await self._fetch(
+            "list_custom_skills",
+            path={"organization_id": org_id},
+            params=self._listing_params(q, include_archived),
+        )
+        if type(data) is list and all(custom_skill_ok(item) for item in data):
+            return data
+        from skillsync.remote.models import OrganizationCustomSkill
+
+        items = self._validate_list(OrganizationCustomSkill, data, method, url_path)
+        return [item.model_dump() for item in items]
+
     async def get_custom_skill(self, org_id: str, skill_id: str) -> OrganizationCustomSkill:
+        from skillsync.remote.models import OrganizationCustomSkill
+
         return await self._one(
             "get_custom_skill",
             OrganizationCustomSkill,
@@ -524,6 +582,8 @@ class SerenClient:
         files: Sequence[UploadFile],
         publish: bool = False,
     ) -> OrganizationCustomSkill:
+        from skillsync.remote.models import OrganizationCustomSkill
+
         body = create_skill_body(
             slug=slug, display_name=display_name, description=description, files=files, publish=publish
         )
@@ -540,6 +600,8 @@ class SerenClient:
         description: str | _Unset | None = UNSET,
         status: OrganizationCustomSkillStatus | _Unset | None = UNSET,
     ) -> OrganizationCustomSkill:
+        from skillsync.remote.models import OrganizationCustomSkill, UpdateOrganizationCustomSkillRequest
+
         fields = {
             k: v
             for k, v in (("display_name", display_name), ("description", description), ("status", status))
@@ -558,6 +620,8 @@ class SerenClient:
     async def list_revisions(
         self, org_id: str, skill_id: str
     ) -> list[OrganizationCustomSkillRevisionSummary]:
+        from skillsync.remote.models import OrganizationCustomSkillRevisionSummary
+
         items, _ = await self._many(
             "list_custom_skill_revisions",
             OrganizationCustomSkillRevisionSummary,
@@ -568,6 +632,8 @@ class SerenClient:
     async def create_revision(
         self, org_id: str, skill_id: str, *, files: Sequence[UploadFile], publish: bool = False
     ) -> OrganizationCustomSkillRevision:
+        from skillsync.remote.models import OrganizationCustomSkillRevision
+
         return await self._one(
             "create_custom_skill_revision",
             OrganizationCustomSkillRevision,
@@ -578,6 +644,8 @@ class SerenClient:
     async def get_revision(
         self, org_id: str, skill_id: str, revision_id: str
     ) -> OrganizationCustomSkillRevision:
+        from skillsync.remote.models import OrganizationCustomSkillRevision
+
         return await self._one(
             "get_custom_skill_revision",
             OrganizationCustomSkillRevision,
@@ -585,6 +653,8 @@ class SerenClient:
         )
 
     async def publish_revision(self, org_id: str, skill_id: str, revision_id: str) -> OrganizationCustomSkill:
+        from skillsync.remote.models import OrganizationCustomSkill
+
         return await self._one(
             "publish_custom_skill_revision",
             OrganizationCustomSkill,
@@ -594,6 +664,8 @@ class SerenClient:
     async def get_revision_file(
         self, org_id: str, skill_id: str, revision_id: str, path: str
     ) -> OrganizationCustomSkillFileContent:
+        from skillsync.remote.models import OrganizationCustomSkillFileContent
+
         return await self._one(
             "get_custom_skill_revision_file",
             OrganizationCustomSkillFileContent,
@@ -630,24 +702,34 @@ class SerenClient:
     # -- read side for the mirror ----------------------------------------------------------------
 
     async def list_members(self, org_id: str) -> list[OrganizationMemberWithUser]:
+        from skillsync.remote.models import OrganizationMemberWithUser
+
         return (
             await self._many("list_members", OrganizationMemberWithUser, path={"organization_id": org_id})
         )[0]
 
     async def list_invites(self, org_id: str) -> list[OrganizationInvite]:
+        from skillsync.remote.models import OrganizationInvite
+
         return (await self._many("list_invites", OrganizationInvite, path={"organization_id": org_id}))[0]
 
     async def get_private_chat_policy(self, org_id: str) -> OrganizationPrivateChatPolicy:
+        from skillsync.remote.models import OrganizationPrivateChatPolicy
+
         return await self._one(
             "get_private_chat_policy", OrganizationPrivateChatPolicy, path={"organization_id": org_id}
         )
 
     async def list_publishers(self, org_id: str) -> list[PublisherResponse]:
+        from skillsync.remote.models import PublisherResponse
+
         return (await self._many("list_org_publishers", PublisherResponse, path={"organization_id": org_id}))[
             0
         ]
 
     async def get_publisher(self, org_id: str, publisher_id: str) -> PublisherResponse:
+        from skillsync.remote.models import PublisherResponse
+
         return await self._one(
             "get_org_publisher",
             PublisherResponse,
@@ -655,6 +737,8 @@ class SerenClient:
         )
 
     async def get_publisher_earnings(self, org_id: str, publisher_id: str) -> list[PublisherEarningsResponse]:
+        from skillsync.remote.models import PublisherEarningsResponse
+
         items, _ = await self._many(
             "get_org_publisher_earnings",
             PublisherEarningsResponse,
@@ -666,6 +750,8 @@ class SerenClient:
         self, org_id: str, publisher_id: str, *, page_size: int = PAGE_LIMIT
     ) -> list[PublisherPayoutResponse]:
         """Every payout, following ``limit``/``offset`` pages until ``has_more`` is false."""
+        from skillsync.remote.models import PublisherPayoutResponse
+
         out: list[PublisherPayoutResponse] = []
         offset = 0
         while True:
@@ -688,8 +774,10 @@ class SerenClient:
         Checked against the operation's model, but returned whole: the mirror stores every field,
         including ones this client's models do not know yet. Refuses anything but a JSON GET.
         """
-        method, template, model, many = OPERATIONS[op]
-        if method != "GET" or model is None:
+        from skillsync.remote import models
+
+        method, template, name, many = OPERATIONS[op]
+        if method != "GET" or name is None:
             raise ValueError(f"{op} is not a JSON read operation")
         url_path = _path(template, **(path or {}))
         doc = await self._request_json(method, url_path, params=params)
@@ -697,5 +785,5 @@ class SerenClient:
         if many and not isinstance(data, list):
             raise RemoteError(f"{self.remote}: {method} {self._url(url_path)}: 'data' is not a list")
         for item in data if many else [data]:
-            self._validate(model, item, method, url_path)
+            self._validate(getattr(models, name), item, method, url_path)
         return data, page

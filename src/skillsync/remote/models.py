@@ -29,6 +29,8 @@ def _plain_path(path: str) -> str:
     if CONTROL.search(path):
         raise ValueError("path contains a control character")
     return path
+
+
 _SHA = Field(pattern=SHA256_HEX)
 _SIZE = Field(ge=0, le=MAX_REMOTE_FILE_BYTES)
 

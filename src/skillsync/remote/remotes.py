@@ -16,14 +16,13 @@ import ipaddress
 import json
 import os
 import re
-import secrets
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,8 +33,10 @@ from skillsync.errors import LocalError, UsageError
 from skillsync.remote import credentials
 from skillsync.remote.client import SerenClient
 from skillsync.remote.errors import NotLoggedIn
-from skillsync.remote.models import Organization
 from skillsync.workspace import Workspace
+
+if TYPE_CHECKING:
+    from skillsync.remote.models import Organization
 
 SEREN = "seren"
 LOCAL = "local"
@@ -195,6 +196,8 @@ def local_token(state_dir: Path) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise LocalError(f"{path}: cannot read the local registry token: {exc}") from None
     state_dir.mkdir(parents=True, exist_ok=True)
+    import secrets  # lazy: only the first use of the local registry makes a token
+
     token = "seren_local_" + secrets.token_hex(20)
     fd, tmp = tempfile.mkstemp(prefix=".local-token.", dir=state_dir)  # mkstemp: mode 0600
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from skillsync.remote.errors import ConflictError, NetworkError, RequestTimeout,
 from skillsync.sync.plan import PushDecision, decide, gate
 from skillsync.sync.push_gate import PushGate
 from skillsync.sync.remote_view import Session, find_remote, revision_info, revision_info_cached, view_of
-from skillsync.sync.skill_meta import SkillMeta, read_meta
+from skillsync.sync.skill_meta import MetaCache, SkillMeta, read_meta
 from skillsync.sync.state import Base, SyncState
 from skillsync.sync.status import SkillStatus, collect_status
 from skillsync.workspace import SKILL_FILE, Skill, Workspace
@@ -152,13 +153,11 @@ async def plan_push(
         session, ws, skills, state, jobs=jobs, keep_contents=True, manifests=manifests
     )
     gatekeeper = PushGate(ws)
+    metas = MetaCache.load(ws.state_dir)
     items: list[PushItem] = []
     for st in statuses:
         contents = st.manifest.contents
-        if SKILL_FILE not in contents:  # the stat cache vouched for it: read once, for meta and rules
-            with contextlib.suppress(OSError):
-                contents[SKILL_FILE] = st.skill.skill_md.read_bytes()
-        meta = read_meta(st.skill, contents.get(SKILL_FILE))
+        meta = _meta(st, metas)
         changes = _meta_changes(meta, st)
         decision = decide(
             st.state,
@@ -178,7 +177,28 @@ async def plan_push(
             item.result = {"skip": "skipped", "refuse": "refused", "blocked": "blocked"}[decision.action]
             item.message = decision.reason
         items.append(item)
+    metas.save()
     return PushPlan(items)
+
+
+def _meta(st: SkillStatus, cache: MetaCache) -> SkillMeta:
+    """The skill's display name and description: from ``cache`` while SKILL.md's sha256 is the same,
+    else read from the bytes hashing kept (or from disk: the stat cache vouched for them) and
+    cached. Bytes read here are kept for validation, which then does not read SKILL.md again."""
+    sha = next((e.sha256 for e in st.manifest.entries if e.rel == SKILL_FILE), None)
+    cached = cache.get(st.slug, sha)
+    if cached is not None:
+        return cached
+    contents = st.manifest.contents
+    if SKILL_FILE not in contents:
+        with contextlib.suppress(OSError):
+            contents[SKILL_FILE] = st.skill.skill_md.read_bytes()
+    data = contents.get(SKILL_FILE)
+    meta = read_meta(st.skill, data)
+    # Cached only for the bytes the manifest hashed (SKILL.md may have changed since).
+    if sha is not None and data is not None and hashlib.sha256(data).hexdigest() == sha:
+        cache.put(st.slug, sha, meta)
+    return meta
 
 
 def _uploads(status: SkillStatus) -> list[UploadFile]:

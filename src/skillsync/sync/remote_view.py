@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from skillsync.digest import tree_digest
 from skillsync.errors import UsageError
@@ -34,19 +34,24 @@ class Session(Protocol):
 
 
 def view_of(skill: OrganizationCustomSkill) -> RemoteView:
-    latest = skill.latest_revision
-    published = skill.published_revision
+    return view_of_doc(skill.model_dump())
+
+
+def view_of_doc(doc: dict[str, Any]) -> RemoteView:
+    """The view of one skill of a listing as plain JSON (``SerenClient.list_custom_skill_docs``)."""
+    latest = doc.get("latest_revision")
+    published = doc.get("published_revision")
     return RemoteView(
-        id=skill.id,
-        slug=skill.slug,
-        status=skill.status,
-        display_name=skill.display_name,
-        description=skill.description,
-        latest_revision_id=skill.latest_revision_id,
-        latest_number=latest.revision_number if latest is not None else None,
-        latest_status=latest.status if latest is not None else None,
-        published_revision_id=skill.published_revision_id,
-        published_number=published.revision_number if published is not None else None,
+        id=doc["id"],
+        slug=doc["slug"],
+        status=doc["status"],
+        display_name=doc["display_name"],
+        description=doc.get("description"),
+        latest_revision_id=doc.get("latest_revision_id"),
+        latest_number=latest["revision_number"] if latest is not None else None,
+        latest_status=latest["status"] if latest is not None else None,
+        published_revision_id=doc.get("published_revision_id"),
+        published_number=published["revision_number"] if published is not None else None,
     )
 
 
@@ -63,16 +68,16 @@ def revision_info(revision: OrganizationCustomSkillRevision) -> RevisionInfo:
 
 async def list_remote(session: Session) -> dict[str, RemoteView]:
     """Every skill of the organization, archived ones too, by slug: ONE request."""
-    skills = await session.client.list_custom_skills(session.org_id, include_archived=True)
-    return {s.slug: view_of(s) for s in skills}
+    docs = await session.client.list_custom_skill_docs(session.org_id, include_archived=True)
+    return {doc["slug"]: view_of_doc(doc) for doc in docs}
 
 
 async def find_remote(session: Session, slug: str) -> RemoteView | None:
     """One skill by slug (a filtered list call; ``q`` may match more, so match the slug exactly)."""
-    skills = await session.client.list_custom_skills(session.org_id, q=slug, include_archived=True)
-    for s in skills:
-        if s.slug == slug:
-            return view_of(s)
+    docs = await session.client.list_custom_skill_docs(session.org_id, q=slug, include_archived=True)
+    for doc in docs:
+        if doc["slug"] == slug:
+            return view_of_doc(doc)
     return None
 
 

@@ -166,11 +166,13 @@ class SyncState:
 
     path: Path
     scopes: dict[str, dict[str, SkillState]] = field(default_factory=dict)
+    # (inode, size, mtime_ns) of the file as it was before :meth:`load` read it; None: no file
+    stamp: tuple[int, int, int] | None = field(default=None, compare=False)
 
     @classmethod
     def load(cls, ws: Workspace) -> SyncState:
         path = ws.state_dir / STATE_FILE
-        state = cls(path=path)
+        state = cls(path=path, stamp=_stamp(path))
         try:
             raw = json.loads(path.read_text("utf-8"))
         except (OSError, UnicodeDecodeError, ValueError):
@@ -190,6 +192,10 @@ class SyncState:
                     if isinstance(slug, str)
                 }
         return state
+
+    def unchanged_on_disk(self) -> bool:
+        """The file is still the one :meth:`load` read (atomic saves replace it: a new inode)."""
+        return self.stamp is not None and _stamp(self.path) == self.stamp
 
     def skill(self, remote: str, org_id: str, slug: str) -> SkillState:
         """The (mutable) entry for ``slug``; created empty when missing."""
@@ -220,6 +226,14 @@ class SyncState:
             atomic_write_text(self.path, json.dumps(self.to_json(), indent=1, sort_keys=False) + "\n")
         except OSError as exc:
             raise StateUnwritable(self.path, exc) from None
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def update_state(ws: Workspace, mutate: Any, *, wait: bool = False) -> bool:

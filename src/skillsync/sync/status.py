@@ -93,10 +93,26 @@ async def collect_status(
     return out
 
 
-def remember(ws: Workspace, session: Session, statuses: Sequence[SkillStatus], *, seen: bool) -> bool:
+def remember(
+    ws: Workspace,
+    session: Session,
+    statuses: Sequence[SkillStatus],
+    *,
+    seen: bool,
+    loaded: tuple[SyncState, dict[str, Any]] | None = None,
+) -> bool:
     """Save what was learned (revision digests, adopted pushes) and, with ``seen``, the revision each
     skill was shown against (the base of the stale-plan guard). Skipped when another process holds
-    the lock."""
+    the lock. ``loaded``: the state the statuses were classified with and its ``to_json()`` at load;
+    when nothing was learned or shown anew and the file is still the one read, nothing is done (the
+    common unchanged ``status`` takes no lock and reads the file once)."""
+    if loaded is not None:
+        state, before = loaded
+        if seen:
+            for st in statuses:
+                st.entry.seen_revision_id = st.remote.latest_revision_id if st.remote else None
+        if state.to_json() == before and state.unchanged_on_disk():
+            return True
 
     def mutate(disk: SyncState) -> None:
         for st in statuses:
