@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from skillsync.rules import files as files_rules
 from skillsync.rules.files import _links
 from tests.conftest import git, write_skill
 from tests.rules_helpers import rules, run
@@ -139,3 +143,37 @@ def test_link_scan_is_linear_on_adversarial_lines(unit: str) -> None:
     start = time.process_time()
     list(_links(body, 1))
     assert time.process_time() - start < 30
+
+
+# Issue 12 (speed): the bare path reference is three patterns that each start with their folder
+# name; inline links start at '['. They must find what the single patterns found.
+_OLD_BARE = re.compile(r"(?<![\w/.`-])((?:scripts|references|assets)/[\w.\-/]*\w)")
+_OLD_INLINE = re.compile(r"!?\[[^\[\]\n]*\]\(\s*([^()\[\]\s]+)(?=[\s)])")
+_LINE_PIECES = [
+    "scripts/",
+    "references/",
+    "assets/",
+    "a.py",
+    "x",
+    "/",
+    ".",
+    "-",
+    "`",
+    " ",
+    "!",
+    "[",
+    "](",
+    ")",
+    "_",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=20).map("".join))
+def test_link_patterns_find_what_the_single_patterns_found(line: str) -> None:
+    assert [m.span(1) for m in files_rules._BARE_REF.finditer(line)] == [
+        m.span(1) for m in _OLD_BARE.finditer(line)
+    ]
+    assert [m.group(1) for m in files_rules._INLINE_LINK.finditer(line)] == [
+        m.group(1) for m in _OLD_INLINE.finditer(line)
+    ]

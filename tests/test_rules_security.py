@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from skillsync.rules import security as sec
 from skillsync.rules.security import credential_name, entropy, scan
 from tests.conftest import Cli, write_skill
 from tests.rules_helpers import rules
@@ -186,3 +187,51 @@ def test_scan_is_linear_on_adversarial_content(name: str) -> None:
     start = time.process_time()
     list(scan(data))
     assert time.process_time() - start < 30, f"{name}: {len(data)} bytes"
+
+
+# Issue 12 (speed): some patterns start at the first `find` of their literal, the generic check at
+# the first find of its word, and the lower-cased bytes may come from the caller. The hits must be
+# those of every pattern run from offset 0 over freshly lower-cased bytes.
+def _plain_scan(data: bytes) -> list[tuple[str, str, int]]:
+    out: list[tuple[str, str, int]] = []
+    for rule, kind, _, rx, prefix, _ in sec._PATTERNS:
+        for m in rx.finditer(data):
+            if rule == "security.aws-key" and m.start() and data[m.start() - 1] in sec._UPPER_DIGITS:
+                continue
+            if rule == "security.seren-key" and not sec._seren_like(m.group(0)):
+                continue
+            if prefix and sec.placeholder(m.group(0)[prefix:]):
+                continue
+            out.append((rule, kind, m.start()))
+    if b"=" in data or b":" in data:
+        low = data.lower()
+        for _, word in sec._CRED_WORDS:
+            pos = 0
+            while (m := word.search(low, pos)) is not None:
+                pos = m.end()
+                v = sec._VALUE.match(data, pos)
+                if v is None:
+                    continue
+                pos = v.end()
+                head = data[max(0, m.start() - sec._NAME_MAX) : m.start()]
+                end = m.start() + len(m.group(0).rstrip(b"\"' \t:="))
+                name = (head[len(head.rstrip(sec._NAME_CHARS)) :] + data[m.start() : end]).decode("ascii")
+                value = v.group(0)
+                if sec.credential_name(name) and not sec.placeholder(value) and sec._random_looking(value):
+                    out.append((sec._GENERIC_RULE, f"high-entropy value assigned to {name}", v.start()))
+    return out
+
+
+_PIECES = [
+    SEREN, AWS, GH, SLACK, GENERIC, PEM, "github_pat_" + "A1b2C3d4E5f6G7h8I9j0K1l2", "seren_",
+    "-----BEGIN ", "hooks.slack.com/services/T" + "Q1W2E3R4/B5T6Y7U8/" + "Zx81Qw3Er5Ty7Ui9",
+    "API_KEY", "Token", "SECRET", "password", "passphrase", "=", ": ", '"', "'", " ", "\n", "key=",
+]  # fmt: skip
+_SCAN_TEXT = st.lists(st.sampled_from(_PIECES), max_size=25).map(lambda xs: "".join(xs).encode())
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SCAN_TEXT)
+def test_scan_shortcuts_find_what_a_plain_scan_finds(data: bytes) -> None:
+    assert list(scan(data)) == _plain_scan(data)
+    assert list(scan(data, data.lower())) == _plain_scan(data)

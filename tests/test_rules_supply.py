@@ -193,3 +193,40 @@ def test_scans_are_linear_on_adversarial_input(name: str) -> None:
             for _ in scan(f):
                 pass
         assert time.perf_counter() - start < 15, (name, rel)
+
+
+def test_copied_files_keep_their_own_findings(tmp_path: Path) -> None:
+    """The scans remember findings by content (issue 12): a copy gets them at its own path, and the
+    same bytes under a name the rules read differently (a script vs a document) are scanned again."""
+    install = "#!/bin/sh\nnpm install -g pnpm\n"
+    secret = "OPENAI_API_KEY = 'sk-proj-" + "Q7fJ2kLmN9pR4sT6vW8xZ1aC3eG5hB0d" + "'\n"
+    write_skill(tmp_path, "s1", extra={"scripts/a.sh": install, "references/a.md": install, "k.txt": secret})
+    write_skill(tmp_path, "s2", extra={"scripts/b.sh": install, "k2.txt": secret})
+    got = rules(tmp_path, "s")
+    assert {g for g in got if g[0].startswith(("supply.", "security."))} == {
+        ("supply.unpinned-install", "s1/scripts/a.sh", 2),
+        ("supply.unpinned-install", "s2/scripts/b.sh", 2),
+        ("security.generic-secret", "s1/k.txt", 1),
+        ("security.generic-secret", "s2/k2.txt", 1),
+    }
+
+
+def test_content_memo_remembers_and_starts_afresh_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from skillsync.rules import Finding
+    from skillsync.rules import memo as memo_mod
+
+    monkeypatch.setattr(memo_mod, "MAX_BYTES", 10)
+    memo, scans = memo_mod.ContentMemo(), []
+
+    def scan(rel: str) -> list[Finding]:
+        scans.append(rel)
+        return [Finding("supply.env-dump", rel, 1, "m")]
+
+    assert memo.findings(b"abcdef", "a", 1, lambda: scan("a"))[0].path == "a"
+    assert memo.findings(b"abcdef", "b", 1, lambda: scan("b"))[0].path == "b"  # from memory
+    assert memo.findings(b"abcdef", "c", 2, lambda: scan("c"))[0].path == "c"  # another kind
+    assert memo.findings(b"abcdeg", "d", 1, lambda: scan("d"))[0].path == "d"  # full: afresh
+    assert memo.findings(b"abcdeg", "e", 1, lambda: scan("e"))[0].path == "e"  # from memory
+    assert scans == ["a", "c", "d"]

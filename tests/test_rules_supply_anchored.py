@@ -48,3 +48,60 @@ def test_anchored_override_rows_are_finditer(d: bytes) -> None:
 def test_non_ascii_gate_never_hides_a_candidate(d: bytes) -> None:
     if sup._INVISIBLE.search(d) is not None:
         assert sup._INVISIBLE.search(d.translate(None, sup._ASCII)) is not None
+
+
+# Issue 12: the gates test their rarest literal first and PowerShell once on the lower-cased
+# bytes. Each must say exactly what the plain tests said before (a gate that says "no" where the
+# old one said "yes" would hide a finding; one that says "yes" where it said "no" would add one).
+GATE_WORDS = [
+    b"curl", b"wget", b"iex", b"Invoke-Expression", b"DownloadString", b"<(", b"sh -c", b"$(",
+    b"exec", b"eval", b"Function", b"requests.get(", b"urlopen(", b"fetch(", b"await", b"decode",
+    b"base64", b" -d", b" --decode", b" -D", b"xxd", b" -r", b" -p", b"PowerShell", b"powershell",
+    b"POWERSHELL", b"owershell", b"OWERSHELL", b"pOwErShElL", b"|", b" ", b"\n", b"x",
+]  # fmt: skip
+GATE_TEXT = st.lists(st.sampled_from(GATE_WORDS), max_size=30).map(b"".join)
+OLD_FETCH_NEEDS = (  # _FETCH_EXEC's gates as they were, row by row
+    (b"DownloadString",),
+    (b"iex",),
+    (b"<(", (b"curl", b"wget")),
+    (b"sh -c", b"$(", (b"curl", b"wget")),
+    (b"exec", b"requests.get("),
+    ((b"exec", b"eval"), b"urlopen("),
+    ((b"eval", b"Function"), b"fetch(", b"await"),
+)
+
+
+def _all_in(needs: tuple[bytes | tuple[bytes, ...], ...], d: bytes) -> bool:
+    return all(n in d if isinstance(n, bytes) else any(x in d for x in n) for n in needs)
+
+
+@settings(max_examples=400, deadline=None)
+@given(GATE_TEXT)
+def test_fetch_rows_open_exactly_as_before(d: bytes) -> None:
+    has = sup._Has(d)
+    assert len(sup._FETCH_EXEC) == len(OLD_FETCH_NEEDS)
+    for (needs, _), old in zip(sup._FETCH_EXEC, OLD_FETCH_NEEDS, strict=True):
+        new = all(has[n] if isinstance(n, bytes) else has.any(n) for n in needs)
+        assert new == _all_in(old, d)
+
+
+@settings(max_examples=400, deadline=None)
+@given(GATE_TEXT)
+def test_shell_decode_gate_is_the_plain_tests(d: bytes) -> None:
+    old = any(g in d and any(w in d for w in ws) for g, ws in sup._SHELL_DECODE_GATES)
+    assert sup._shell_decode(sup._Has(d), d.lower()) == old
+
+
+VENDOR_WORDS = [
+    "Official", "officially", "verified", "Authorised", "built", "by", "BY", "Anthropic", "claude",
+    "SerenDB", "GitHub's", "aws", "meta", "skill", "plugins", " ", "  ", "\n", "-", "x", "'s",
+]  # fmt: skip
+VENDOR_TEXT = st.lists(st.sampled_from(VENDOR_WORDS), max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(VENDOR_TEXT)
+def test_impersonation_gate_never_hides_a_claim(text: str) -> None:
+    value = text.encode()
+    if sup._IMPERSONATE.search(value) is not None:
+        assert sup._may_impersonate(value.lower())

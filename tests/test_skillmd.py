@@ -173,3 +173,92 @@ def test_yaml_only_line_breaks_do_not_shift_line_numbers(brk: str) -> None:
     assert {k: f.line for k, f in md.fields.items()} == {"name": 2, "description": 3, "license": 4}
     md = parse(f"---\nname: a # {brk}\ndescription: Use: it\n---\n")
     assert [(p.kind, p.line) for p in md.problems] == [(skillmd.NEEDS_QUOTES, 3)]
+
+
+# Issue 12 (speed): frontmatter of one-line `key: value` pairs is read without PyYAML. On any
+# frontmatter, what that shortcut reads must be what PyYAML reads (fields, lines, plain or quoted,
+# problems), and where it declines, PyYAML decides.
+_FM_KEYS = ["name", "description", "license", "x-y", "a.b", "1", "_k"]
+_FM_SEPS = [": ", ":  ", ":", " : "]
+_FM_VALUES = [
+    "foo", "Foo bar", "a: b", "a #b", "a#b", "x:", "a:b", '"q"', "'s'", "\"a'b\"", "'a\"b'", '"a\\tb"',
+    "'it''s'", '""', "''", '"x" # c', "-x", "[a]", "{a}", "&a", "*a", "!t", "|", ">", "2001-02-30", "123",
+    "ü", "é x", "null", "~", "@x", "`x`", "%x", "x\t", "\u00a0x", "a\u2028b", "a\u0085b", "a\rb", "x ",
+    "https://x.y", "a, b", "yes", "on", "a [b] {c}", "x\ufeff", "Ab: ", "ok #", "ok#", '"a \\"b\\" c"',
+    '"back\\\\slash"', '"end\\"', '"\\n"', "'a''b'",
+]  # fmt: skip
+_FM_OTHER = [
+    "", "# c", "  indented", "- item", "...", "  ", "name", "metadata:", "metadata:  ", "k: |", "k: |-",
+    "k: >", "k: >-", "k: |+", "k: >2", "  a: b", "  a: 'q'", "  b: x: y", "    deep: x", "   c: d", "  - x",
+    "  text", "  more: text #x", "   odd", '  "q"', "  # c", "  a: |", "  t\tx", "  \u00a0x",
+]  # fmt: skip
+_FM_LINE = st.one_of(
+    st.tuples(st.sampled_from(_FM_KEYS), st.sampled_from(_FM_SEPS), st.sampled_from(_FM_VALUES)).map("".join),
+    st.sampled_from(_FM_OTHER),
+)
+_FM = st.tuples(st.lists(_FM_LINE, min_size=1, max_size=7), st.sampled_from(["\n", "\r\n"])).map(
+    lambda p: "---\n" + "".join(x + p[1] for x in p[0]) + "---\nbody\n"
+)
+
+
+def _summary(md: skillmd.SkillMd) -> tuple[object, ...]:
+    fields = [(f.key, f.value, f.line, f.plain) for f in md.fields.values()]
+    return fields, [(p.kind, p.message, p.line, p.key) for p in md.problems], md.body, md.body_line
+
+
+def _same_as_pyyaml(text: str) -> None:
+    fast = parse(text)
+    original = skillmd._simple_fields
+    skillmd._simple_fields = lambda lines: None  # PyYAML for everything
+    try:
+        slow = parse(text)
+    finally:
+        skillmd._simple_fields = original
+    assert _summary(fast) == _summary(slow)
+
+
+@pytest.mark.parametrize("value", _FM_VALUES)
+def test_each_value_reads_as_pyyaml_reads_it(value: str) -> None:
+    _same_as_pyyaml(f"---\nname: {value}\ndescription: ok\n---\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FM)
+def test_one_line_frontmatter_reads_as_pyyaml_reads_it(text: str) -> None:
+    _same_as_pyyaml(text)
+
+
+def test_simple_frontmatter_does_not_import_pyyaml() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from skillsync.skillmd import parse\n"
+        "md = parse('---\\nname: a-b\\ndescription: \"Use it: when\"\\n# c\\n\\nlicense: MIT\\n---\\n')\n"
+        "assert md.data == {'name': 'a-b', 'description': 'Use it: when', 'license': 'MIT'}, md\n"
+        "assert 'yaml' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "fm",
+    [
+        "metadata:\n  a: b\n  c: 'd'\n",
+        "metadata:\n  a: b\n\n  c: d\n",
+        "metadata:\n  a: b\n  a: c\n",
+        "metadata:\n    a: b\n  c: d\n",
+        "metadata:\n  version: 1.0\n",
+        "d: |\n  line one\n  line: two # x\n",
+        "d: >-\n  a\n  b\n\nname: x\n",
+        "d: >\n  a\n   b\n",
+        "d: |-\n  a\n\n  b\n",
+        "d: >\n  x\nname: y\n",
+        "d: >\n  a\n  b c\n",
+        "d: |\n  x  \n  y\n\n\n",
+        "d: >\n",
+        'd: "say \\"hi\\" \\\\ ok"\n',
+    ],
+)
+def test_structures_read_as_pyyaml_reads_them(fm: str) -> None:
+    _same_as_pyyaml("---\n" + fm + "---\n")

@@ -15,14 +15,10 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import yaml
-
-try:  # the C parser is ~10x faster; fall back to the pure-Python one
-    from yaml import CBaseLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import BaseLoader as _Loader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import yaml
 
 # Frontmatter larger than this is not parsed (the spec's fields fit in a few KiB).
 MAX_FRONTMATTER_CHARS = 256 * 1024
@@ -47,16 +43,14 @@ _BLOCK_HEADER = re.compile(r"^[|>][-+0-9]*(?:\s+#.*)?$")
 _INDICATORS = frozenset("[]{},&*!|>'\"%@`")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):  # NamedTuples, not dataclasses: cheaper to define at start-up
     kind: str
     message: str
     line: int | None  # 1-based line in SKILL.md
     key: str | None = None  # the top-level field concerned, when known
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     key: str
     value: Any  # str, list or dict (all scalars are str)
     line: int  # 1-based SKILL.md line of the key
@@ -152,7 +146,6 @@ def _line_of(source: str) -> Callable[[Any], int]:
 
 def _parse_yaml(md: SkillMd, source: str) -> None:
     lines = [_content(x) for x in split_lines(source)]
-    line_of = _line_of(source)
     for i, line in enumerate(lines):
         if _TAB_AFTER_COLON.match(line) or line[:1] == "\t":
             md.problems.append(
@@ -161,8 +154,20 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
                 )
             )
             return
+    simple = _simple_fields(lines)
+    if simple is not None:
+        md.fields = simple
+        return
+    import yaml  # ~20 ms to import: only for frontmatter beyond one-line keys and values
+
+    line_of = _line_of(source)
+
+    try:  # the C parser is ~10x faster; fall back to the pure-Python one
+        loader: Any = yaml.CBaseLoader
+    except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+        loader = yaml.BaseLoader
     try:
-        _build(md, yaml.parse(source, Loader=_Loader), lines, line_of)
+        _build(md, yaml.parse(source, Loader=loader), lines, line_of)
     except yaml.MarkedYAMLError as exc:
         md.fields.clear()
         mark = exc.problem_mark or exc.context_mark
@@ -184,6 +189,115 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
     except (yaml.YAMLError, UnicodeError, ValueError) as exc:  # reader errors, lone surrogates
         md.fields.clear()
         md.problems.append(Problem(YAML, f"invalid YAML: {' '.join(str(exc).split())[:200]}", None))
+
+
+_SIMPLE_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +(.*))?")
+_PLAIN_NOT_IN = (": ", " #")
+_DOUBLE_QUOTED = re.compile(r'"((?:[^"\\]|\\["\\])*)"')  # escapes \" and \\ only
+_UNESCAPE = re.compile(r"\\([\"\\])")
+_BLOCK_JOIN = {"|": "\n", "|-": "\n", ">": " ", ">-": " "}
+
+
+def _simple_scalar(raw: str) -> tuple[str, bool] | None:
+    """(value, plain) of a one-line value YAML reads without doubt, or None."""
+    if not raw.isprintable():
+        return None
+    first = raw[0]
+    if first == '"':
+        m = _DOUBLE_QUOTED.fullmatch(raw)
+        if m is None:
+            return None
+        inner = m.group(1)
+        return (_UNESCAPE.sub(r"\1", inner) if "\\" in inner else inner), False
+    if first == "'":
+        inner = raw[1:-1]
+        return (inner, False) if len(raw) >= 2 and raw[-1] == "'" and "'" not in inner else None
+    if first.isalpha() and raw[-1] != ":" and not any(x in raw for x in _PLAIN_NOT_IN):
+        return raw, True
+    return None
+
+
+def _indented(lines: list[str], i: int) -> tuple[list[str], int, int] | None:
+    """The lines after ``i`` up to the next line at column 0: (their contents without the common
+    indentation, blank lines as "", index after them), or None if their indentation differs or
+    there are none."""
+    out: list[str] = []
+    indent = 0
+    j = i + 1
+    while j < len(lines):
+        line = lines[j]
+        if line.strip():
+            width = len(line) - len(line.lstrip(" "))
+            if width == 0:
+                break
+            if not indent:
+                indent = width
+            if width != indent:
+                return None
+            out.append(line[indent:])
+        else:
+            out.append("")
+        j += 1
+    while out and not out[-1]:
+        out.pop()
+    return (out, j, indent) if out else None
+
+
+def _simple_fields(lines: list[str]) -> dict[str, Field] | None:
+    """The fields of frontmatter that YAML reads without doubt, or None for anything else (then
+    PyYAML parses it): top-level ``key: value`` pairs (blank and column-0 ``#`` lines between),
+    where a value is
+
+    - plain, on one line, starting with a letter (so no indicator, and no integer or date for
+      ``unrepresentable`` to refuse), without ``': '``, ``' #'`` or a trailing ``':'``;
+    - in double quotes with no escape but ``\"`` and ``\\``, or in single quotes without ``'``;
+    - a block (``|``, ``|-``, ``>``, ``>-``) of lines at one indentation, none blank between;
+    - a mapping of such one-line values at one indentation (``metadata:``).
+
+    Every character printable (no tab, no YAML-only line break), no key twice in a mapping.
+    tests/test_skillmd.py checks it against PyYAML on generated frontmatter.
+    """
+    fields: dict[str, Field] = {}
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip() or line[0] == "#":
+            i += 1
+            continue
+        m = _SIMPLE_KEY.fullmatch(line.rstrip(" "))
+        if m is None or m.group(1) in fields:
+            return None
+        key, raw = m.group(1), m.group(2)
+        value: str | dict[str, str]
+        if raw is None or raw in _BLOCK_JOIN:
+            block = _indented(lines, i)
+            if block is None:
+                return None
+            body, after, _ = block
+            if raw is None:  # a mapping
+                mapping: dict[str, str] = {}
+                for sub in body:
+                    sm = _SIMPLE_KEY.fullmatch(sub.rstrip(" ")) if sub else None
+                    if sm is None or sm.group(2) is None or sm.group(1) in mapping:
+                        return None
+                    scalar = _simple_scalar(sm.group(2))
+                    if scalar is None:
+                        return None
+                    mapping[sm.group(1)] = scalar[0]
+                value = mapping
+            else:
+                if "" in body or any(b[0] == " " or not b.isprintable() for b in body):
+                    return None
+                value = _BLOCK_JOIN[raw].join(body) + ("" if raw.endswith("-") else "\n")
+            fields[key] = Field(key, value, i + 2, False)
+            i = after
+            continue
+        scalar = _simple_scalar(raw)
+        if scalar is None:
+            return None
+        fields[key] = Field(key, scalar[0], i + 2, scalar[1])
+        i += 1
+    return fields or None
 
 
 def _flow_problem(lines: list[str], line: int) -> Problem:
@@ -210,6 +324,8 @@ class _Refused(Exception):
 
 def _build(md: SkillMd, events: Any, lines: list[str], line_of: Callable[[Any], int]) -> None:
     """Build plain Python data from parser events, refusing anchors, aliases, tags and flow style."""
+    import yaml
+
     stack: list[tuple[Any, list[Any]]] = []  # (container, [pending key, key line, key plain])
     root: Any = None
     docs = 0
@@ -276,7 +392,7 @@ def _build(md: SkillMd, events: Any, lines: list[str], line_of: Callable[[Any], 
         md.problems.append(Problem(NOT_MAPPING, f"frontmatter must be a YAML mapping (found {kind})", 2))
 
 
-_RESOLVER = yaml.resolver.Resolver()
+_RESOLVER: list[yaml.resolver.Resolver] = []  # made on first use (PyYAML is imported on demand)
 INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
 
 
@@ -287,7 +403,11 @@ def unrepresentable(plain: str) -> str | None:
     ``123`` to an integer: an impossible date, or an integer beyond 64 bits, fails there although
     this parser keeps both as text. Quoting the value makes it a string everywhere.
     """
-    tag = _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))  # type: ignore[no-untyped-call]
+    import yaml
+
+    if not _RESOLVER:
+        _RESOLVER.append(yaml.resolver.Resolver())
+    tag = _RESOLVER[0].resolve(yaml.ScalarNode, plain, (True, False))  # type: ignore[no-untyped-call]
     if tag == "tag:yaml.org,2002:timestamp":
         try:
             yaml.SafeLoader(plain).get_single_data()

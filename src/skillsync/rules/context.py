@@ -16,6 +16,7 @@ from skillsync.workspace import SKILL_FILE, Skill, Workspace
 if TYPE_CHECKING:
     from skillsync.manifest import Manifest
 
+
 def line_starts(data: bytes) -> list[int]:
     """Offsets where each line of ``data`` starts (one pass; lines of many findings by bisect)."""
     return [0, *(m.end() for m in re.finditer(b"\n", data))]
@@ -95,6 +96,7 @@ class FileInfo:
     data: bytes  # the first READ_CAP bytes of a text file; of a binary file, the first BINARY_SNIFF
     binary: bool  # a NUL byte in the first BINARY_SNIFF bytes
     _text: Any = field(default=_UNDECODED, repr=False, compare=False)
+    _low: bytes | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, rel: str, path: str, size: int, mode: int, data: bytes) -> FileInfo:
@@ -114,6 +116,14 @@ class FileInfo:
                 self._text = None
         text: str | None = self._text
         return text
+
+    @property
+    def low(self) -> bytes:
+        """``data.lower()``, made once: the secret and supply scans both search it."""
+        low = self._low
+        if low is None:
+            low = self._low = self.data.lower()
+        return low
 
 
 def _read(rel: str, path: str) -> FileInfo:

@@ -6,15 +6,14 @@ pins every value, so a change is deliberate. Rules read limits only through :fun
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 CLAUDE_CODE_DOCS = "https://code.claude.com/docs/en/skills"
 SKILLS_API_DOCS = "https://platform.claude.com/docs/en/build-with-claude/skills-guide"
 CLAUDE_AI_HELP = "https://support.claude.com/en/articles/12512198-how-to-create-custom-skills"
 
 
-@dataclass(frozen=True)
-class HostLimit:
+class HostLimit(NamedTuple):  # not a dataclass: cheaper to define at start-up
     target: str
     key: str
     value: int

@@ -14,21 +14,33 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 
 from skillsync.rules import Finding
-from skillsync.rules.context import LineIndex, SkillContext
+from skillsync.rules.context import FileInfo, LineIndex, SkillContext
+from skillsync.rules.memo import ContentMemo
 
 # (rule id, what it is, literals one of which every match contains, pattern, length of its fixed
-# prefix). Each pattern starts with a literal, found by the regex engine's prefix search (faster
-# than a ``bytes in`` test of the same literal); the literals gate only ``mask``.
-_PATTERNS: tuple[tuple[str, str, tuple[bytes, ...], re.Pattern[bytes], int], ...] = (
-    ("security.seren-key", "Seren API key", (b"seren_",), re.compile(rb"seren_[A-Za-z0-9_\-]{16,}"), 6),
+# prefix, the literal every match starts with or None). Where ``bytes.find`` finds that literal
+# faster than the regex engine's own prefix search (long literals: it skips ahead), the scan starts
+# at its first occurrence and a file without it costs one find; otherwise the pattern runs from 0.
+# The literals gate only ``mask``.
+_PATTERNS: tuple[tuple[str, str, tuple[bytes, ...], re.Pattern[bytes], int, bytes | None], ...] = (
+    (
+        "security.seren-key",
+        "Seren API key",
+        (b"seren_",),
+        re.compile(rb"seren_[A-Za-z0-9_\-]{16,}"),
+        6,
+        b"seren_",
+    ),
     (
         "security.aws-key",
         "AWS access key id",
         (b"AKIA", b"ASIA"),
         re.compile(rb"A[KS]IA[0-9A-Z]{16}(?![A-Z0-9])"),
         4,
+        None,
     ),
     (
         "security.private-key",
@@ -36,30 +48,46 @@ _PATTERNS: tuple[tuple[str, str, tuple[bytes, ...], re.Pattern[bytes], int], ...
         (b"PRIVATE KEY",),
         re.compile(rb"-----BEGIN (?:[A-Z0-9]+ ){0,8}PRIVATE KEY(?: BLOCK)?-----"),
         0,
+        b"-----BEGIN ",
     ),
-    ("security.github-token", "GitHub token", (), re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}"), 4),
+    ("security.github-token", "GitHub token", (), re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,}"), 4, None),
     (
         "security.github-token",
         "GitHub token",
         (b"github_pat_",),
         re.compile(rb"github_pat_[A-Za-z0-9_]{22,}"),
         11,
+        b"github_pat_",
     ),
-    ("security.slack-token", "Slack token", (b"xox",), re.compile(rb"xox[abposr]-[A-Za-z0-9-]{10,}"), 5),
+    (
+        "security.slack-token",
+        "Slack token",
+        (b"xox",),
+        re.compile(rb"xox[abposr]-[A-Za-z0-9-]{10,}"),
+        5,
+        None,
+    ),
     (
         "security.slack-token",
         "Slack webhook URL",
         (b"hooks.slack.com/services/",),
         re.compile(rb"hooks\.slack\.com/services/T[A-Za-z0-9_/]+"),
         25,
+        b"hooks.slack.com/services/T",
     ),
 )
 # The generic check: a credential word, then (optionally a closing quote) an assignment, then a
 # value. It runs on the lower-cased bytes, so the literal alternation is its prefix; the name
-# before the word and the value after it are read from bounded windows.
+# before the word and the value after it are read from bounded windows. Each pattern runs from the
+# first occurrence of its word (``bytes.find`` is faster than the engine's prefix search).
 _CRED_WORDS = tuple(
-    re.compile(word + rb"[\"']?[ \t]{0,16}(?::=|:|=)[ \t]{0,16}[\"']?")
-    for word in (rb"key", rb"token", rb"secret", rb"pass(?:w(?:or)?d|phrase)")
+    (first, re.compile(word + rb"[\"']?[ \t]{0,16}(?::=|:|=)[ \t]{0,16}[\"']?"))
+    for first, word in (
+        (b"key", rb"key"),
+        (b"token", rb"token"),
+        (b"secret", rb"secret"),
+        (b"pass", rb"pass(?:w(?:or)?d|phrase)"),
+    )
 )
 _VALUE = re.compile(rb"[A-Za-z0-9+/_\-.=~]{16,512}")
 _NAME_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
@@ -98,11 +126,12 @@ _PLACEHOLDER_WORDS = (
     b"dummy", b"redacted", b"****", b"<", b"...", b"fake", b"sample", b"replace",
 )  # fmt: skip
 _ASCENDING = b"0123456789abcdefghijklmnopqrstuvwxyz"
-_PLACEHOLDER_RX = re.compile(
+_PLACEHOLDER_SRC = (
     b"|".join(re.escape(w) for w in _PLACEHOLDER_WORDS)
     + b"|"
     + b"|".join(_ASCENDING[i : i + 6] for i in range(len(_ASCENDING) - 5))
 )
+_PLACEHOLDER_RX: list[re.Pattern[bytes]] = []  # compiled on the first candidate (most files have none)
 _UPPER_DIGITS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _GENERIC_RULE = "security.generic-secret"
 MIN_ENTROPY = 3.5  # bits per character; random base64/hex keys are well above, words below
@@ -133,7 +162,9 @@ def placeholder(token: bytes) -> bool:
     run of counting (123456, abcdef), or a part (between ``-``, ``_``, ``/``, ``.``) that is all
     one character."""
     low = token.lower()
-    if _PLACEHOLDER_RX.search(low):
+    if not _PLACEHOLDER_RX:
+        _PLACEHOLDER_RX.append(re.compile(_PLACEHOLDER_SRC))
+    if _PLACEHOLDER_RX[0].search(low):
         return True
     return any(_all_one(p) for p in _PARTS.split(low) if len(p) >= 3)
 
@@ -169,10 +200,11 @@ def credential_name(name: str) -> bool:
     return upper_snake and not (set(before) & _KEY_NOT_SECRET)
 
 
-def _generic(data: bytes) -> Iterator[tuple[str, str, int]]:
-    low = data.lower()
-    for word in _CRED_WORDS:
-        pos = 0
+def _generic(data: bytes, low: bytes, key_at: int) -> Iterator[tuple[str, str, int]]:
+    for first, word in _CRED_WORDS:
+        pos = key_at if first == b"key" else low.find(first)
+        if pos < 0:
+            continue
         search = word.search
         while True:
             m = search(low, pos)
@@ -192,10 +224,22 @@ def _generic(data: bytes) -> Iterator[tuple[str, str, int]]:
                 yield _GENERIC_RULE, f"high-entropy value assigned to {name}", v.start()
 
 
-def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
-    """(rule id, kind, byte offset) of each likely secret in ``data``, in linear time."""
-    for rule, kind, _, rx, prefix in _PATTERNS:
-        for m in rx.finditer(data):
+def scan(data: bytes, low: bytes | None = None) -> Iterator[tuple[str, str, int]]:
+    """(rule id, kind, byte offset) of each likely secret in ``data``, in linear time; ``low`` is
+    ``data.lower()`` when the caller has it (:attr:`FileInfo.low`), else it is made here."""
+    generic = b"=" in data or b":" in data
+    if low is None and generic:
+        low = data.lower()
+    key_at = low.find(b"key") if low is not None else 0  # the generic check's first find, made once
+    for rule, kind, _, rx, prefix, first in _PATTERNS:
+        start = 0
+        if first is not None:
+            if key_at < 0 and rule == "security.private-key":
+                continue  # "PRIVATE KEY" holds "key": no need to look for the block
+            start = data.find(first)
+            if start < 0:
+                continue
+        for m in rx.finditer(data, start):
             if rule == "security.aws-key" and m.start() and data[m.start() - 1] in _UPPER_DIGITS:
                 continue  # inside a longer token
             if rule == "security.seren-key" and not _seren_like(m.group(0)):
@@ -203,37 +247,43 @@ def scan(data: bytes) -> Iterator[tuple[str, str, int]]:
             if prefix and placeholder(m.group(0)[prefix:]):
                 continue
             yield rule, kind, m.start()
-    if b"=" in data or b":" in data:
-        yield from _generic(data)
+    if generic and low is not None:
+        yield from _generic(data, low, key_at)
 
 
 def mask(text: str) -> str:
     """``text`` with every known-kind secret replaced: finding messages echo names and link targets."""
     data = text.encode("utf-8", "surrogateescape")
-    for _, _, gates, rx, _ in _PATTERNS:
+    for _, _, gates, rx, _, _ in _PATTERNS:
         if not gates or any(g in data for g in gates):
             data = rx.sub(b"[REDACTED]", data)
     return data.decode("utf-8", "surrogateescape")
 
 
+_MEMO = ContentMemo()
+
+
 def check(ctx: SkillContext) -> Iterator[Finding]:
     for f in ctx.files:
-        if f.binary or not f.data:
-            continue
-        hits = sorted(scan(f.data), key=lambda h: h[2])
-        if not hits:
-            continue
-        index = LineIndex(f.data)
-        lines = [index.at(pos) for _, _, pos in hits]
-        specific = {n for (rule, _, _), n in zip(hits, lines, strict=True) if rule != _GENERIC_RULE}
-        for (rule, kind, _), line in zip(hits, lines, strict=True):
-            if rule == _GENERIC_RULE and line in specific:
-                continue  # already reported as a known kind
-            yield Finding(
-                rule,
-                f.rel,
-                line,
-                f"{kind} in a shipped file",
-                "remove it and rotate it; if it is a fake, add '# skillsync: allow "
-                f"{rule}' on the line or a validate.allow entry",
-            )
+        if not f.binary and f.data:
+            yield from _MEMO.findings(f.data, f.rel, None, partial(_file, f))
+
+
+def _file(f: FileInfo) -> Iterator[Finding]:
+    hits = sorted(scan(f.data, f.low), key=lambda h: h[2])
+    if not hits:
+        return
+    index = LineIndex(f.data)
+    lines = [index.at(pos) for _, _, pos in hits]
+    specific = {n for (rule, _, _), n in zip(hits, lines, strict=True) if rule != _GENERIC_RULE}
+    for (rule, kind, _), line in zip(hits, lines, strict=True):
+        if rule == _GENERIC_RULE and line in specific:
+            continue  # already reported as a known kind
+        yield Finding(
+            rule,
+            f.rel,
+            line,
+            f"{kind} in a shipped file",
+            "remove it and rotate it; if it is a fake, add '# skillsync: allow "
+            f"{rule}' on the line or a validate.allow entry",
+        )

@@ -14,9 +14,11 @@ import itertools
 import posixpath
 import re
 from collections.abc import Iterator
+from functools import partial
 
 from skillsync.rules import Finding
 from skillsync.rules.context import FileInfo, LineIndex, SkillContext
+from skillsync.rules.memo import ContentMemo
 from skillsync.workspace import SKILL_FILE
 
 MAX_PER_FILE = 10
@@ -232,7 +234,7 @@ def _quoted(d: bytes, pos: int) -> bool:
 
 def _override(f: FileInfo) -> Iterator[Finding]:
     d = f.data
-    low = d.lower()
+    low = f.low
     hits: list[re.Match[bytes]] = []
     for anchor, rx, starts in _OVERRIDE:
         if anchor in low:
@@ -265,8 +267,10 @@ _SHELLS = (
 _PIPE_SHELL = _lazy(rb"\|[ \t]*" + _SHELLS)
 _PIPE_IEX = _lazy(rb"\|[ \t]*(?:iex|Invoke-Expression)\b")
 # (what must all be present, pattern): rare literals gate each pattern. A tuple is any one of its
-# literals; literals a match must hold (curl or wget, exec or eval) come first where other rules
-# test them too (``_Has`` remembers), so most files skip a row without a pass of their own.
+# literals. Each row tests first a literal that is rarely there (each absent literal is a full
+# pass over the file and most files hold none): curl or wget, which the pipe scan has tested
+# already (``_Has`` remembers), or the row's rarest call; common words (exec, eval, await) only
+# after it.
 _FETCHER = (b"curl", b"wget")
 _FETCH_EXEC: tuple[tuple[tuple[bytes | tuple[bytes, ...], ...], _Lazy], ...] = (
     (
@@ -276,12 +280,12 @@ _FETCH_EXEC: tuple[tuple[tuple[bytes | tuple[bytes, ...], ...], _Lazy], ...] = (
         ),
     ),
     ((b"iex",), _lazy(rb"iex\s*\(?\s*\(?\s*(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b")),
-    ((b"<(", _FETCHER), _lazy(rb"<\(\s*(?:curl|wget)\b")),
-    ((b"sh -c", b"$(", _FETCHER), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
-    ((b"exec", b"requests.get("), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
-    (((b"exec", b"eval"), b"urlopen("), _lazy(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
+    ((_FETCHER, b"<("), _lazy(rb"<\(\s*(?:curl|wget)\b")),
+    ((_FETCHER, b"sh -c", b"$("), _lazy(rb"sh\s+-c\s+[\"']?\$\(\s*(?:curl|wget)\b")),
+    ((b"requests.get(", b"exec"), _lazy(rb"(?:exec|eval)\s*\(\s*requests\.get\s*\(")),
+    ((b"urlopen(", (b"exec", b"eval")), _lazy(rb"(?:exec|eval)\s*\(\s*(?:urllib\.request\.)?urlopen\s*\(")),
     (
-        ((b"eval", b"Function"), b"fetch(", b"await"),
+        (b"fetch(", b"await", (b"eval", b"Function")),
         _lazy(rb"(?:eval|Function)\s*\(\s*await\s+\(?\s*await\s+fetch\s*\("),
     ),
 )
@@ -376,6 +380,18 @@ _SHELL_DECODE_GATES = (
     (b"owershell", _SHELL_DECODE[5:6]),
     (b"OWERSHELL", _SHELL_DECODE[6:7]),
 )
+
+
+def _shell_decode(has: _Has, low: bytes) -> bool:
+    """Any of :data:`_SHELL_DECODE` in the file: both spellings of PowerShell tested once on the
+    lower-cased bytes first (a file with either has ``owershell`` there)."""
+    d = has.data
+    for g, ws in _SHELL_DECODE_GATES[:2]:
+        if has[g] and any(w in d for w in ws):
+            return True
+    return b"owershell" in low and (has[b"owershell"] or has[b"OWERSHELL"])
+
+
 # Two steps: `x = base64.b64decode(...)` then `exec(x)` in the same file.
 _DECODED_NAME = _lazy(rb"\b([A-Za-z_]\w{0,40})\s*=\s*(?:[\w.]{1,40}\(\s*){0,3}" + _DECODERS)
 
@@ -396,13 +412,17 @@ _CODE_RUNNERS = _CALL_ANCHORS[:3]
 
 
 def _anchored(
-    rx: _Lazy, d: bytes, anchors: list[bytes], ci: tuple[bytes, ...] = ()
+    rx: _Lazy, d: bytes, anchors: list[bytes], ci: tuple[bytes, ...] = (), low: bytes | None = None
 ) -> Iterator[re.Match[bytes]]:
     """``rx.finditer(d)``, given that every match starts at one of ``anchors`` (or, matched on the
-    lowercased bytes, ``ci``): the pattern is tried only where an anchor is (C-speed ``find``),
-    not at every byte, with finditer's rule that the next match starts at or after the last end."""
+    lowercased bytes ``low``, ``ci``): the pattern is tried only where an anchor is (C-speed
+    ``find``), not at every byte, with finditer's rule that the next match starts at or after the
+    last end."""
     starts: list[int] = []
-    low = d.lower() if ci else b""
+    if not ci:
+        low = b""
+    elif low is None:
+        low = d.lower()
     for hay, words in ((d, anchors), (low, ci)):
         for a in words:
             p = hay.find(a)
@@ -426,9 +446,9 @@ _PLACEHOLDER = _lazy(rb"\(\s*[\"']?(?:\.\.\.|\xe2\x80\xa6|<[\w -]{1,30}>)[\"']?\
 def _decode_exec(f: FileInfo, has: _Has | None = None) -> Iterator[Finding]:
     d = f.data
     has = has if has is not None else _Has(d)
-    # the commoner words first: most files stop after three `in` tests, not fifteen
+    # exec, eval or Function first: most files have none (three tests, not eleven)
     code = has.any(_CODE_RUNNERS) and any(w in d for w in _DECODER_WORDS)
-    if not code and not any(has[g] and any(w in d for w in ws) for g, ws in _SHELL_DECODE_GATES):
+    if not code and not _shell_decode(has, f.low):
         return
     lines = LineIndex(d)
     # Exact narrowing: a match of a branch holds that branch's literals (a decoder call, or the
@@ -441,7 +461,7 @@ def _decode_exec(f: FileInfo, has: _Has | None = None) -> Iterator[Finding]:
         anchors.append(b"xxd")
     hits = [
         m.start()
-        for m in _anchored(_DECODE_EXEC, d, anchors, ci=(b"powershell",))
+        for m in _anchored(_DECODE_EXEC, d, anchors, ci=(b"powershell",), low=f.low)
         if not _PLACEHOLDER.match(d, m.end())
     ]
     if code and decoder and (has[b"exec"] or has[b"eval"]):
@@ -723,11 +743,18 @@ def _embedded(f: FileInfo) -> Iterator[Finding]:
 
 
 # --- a name or description that impersonates a vendor ----------------------------------------------
-_VENDORS = (
-    rb"(?:anthropic|claude|seren|serendb|openai|chatgpt|google|gemini|microsoft|github|aws|amazon|meta|apple)"
-)
+_VENDOR_NAMES = (
+    b"anthropic", b"claude", b"seren", b"serendb", b"openai", b"chatgpt", b"google", b"gemini",
+    b"microsoft", b"github", b"aws", b"amazon", b"meta", b"apple",
+)  # fmt: skip
+_CLAIM_WORDS = (b"official", b"verified", b"certified", b"endorsed", b"approved", b"authori", b"sanctioned")
+_AUTHORED_WORDS = (
+    b"made", b"built", b"published", b"provided", b"created", b"maintained", b"released", b"developed",
+    b"signed",
+)  # fmt: skip
+_VENDORS = rb"(?:" + b"|".join(_VENDOR_NAMES) + rb")"
 _CLAIM = rb"(?:official(?:ly)?|verified|certified|endorsed|approved|authori[sz]ed|sanctioned)"
-_AUTHORED = rb"(?:made|built|published|provided|created|maintained|released|developed|signed)"
+_AUTHORED = rb"(?:" + b"|".join(_AUTHORED_WORDS) + rb")"
 _ARTIFACT = rb"(?:skill|plugin|tool|extension|integration|package|release)s?"
 _IMPERSONATE = _lazy(
     rb"(?i)\b" + _CLAIM + rb"\s+(?:by\s+)?" + _VENDORS + rb"\b"
@@ -735,6 +762,15 @@ _IMPERSONATE = _lazy(
     rb"|\b" + _VENDORS + rb"(?:'s)?\s+" + _CLAIM + rb"\s+" + _ARTIFACT + rb"\b"
 )
 _VENDOR_PREFIX = _lazy(rb"^(?:anthropic|seren|openai|official)-")
+
+
+def _may_impersonate(low: bytes) -> bool:
+    """Whether ``low`` (lower-cased) holds what every match of _IMPERSONATE holds: a vendor, and a
+    claim or an authoring verb with "by". Most descriptions do not, and the pattern (the costliest
+    of the rules to compile) is then never compiled."""
+    if not any(v in low for v in _VENDOR_NAMES):
+        return False
+    return any(c in low for c in _CLAIM_WORDS) or (b"by" in low and any(a in low for a in _AUTHORED_WORDS))
 
 
 def _impersonation(ctx: SkillContext) -> Iterator[Finding]:
@@ -746,9 +782,10 @@ def _impersonation(ctx: SkillContext) -> Iterator[Finding]:
         if field is None or not isinstance(field.value, str):
             continue
         value = field.value.encode("utf-8")
-        m = _IMPERSONATE.search(value)
+        low = value.lower()
+        m = _IMPERSONATE.search(value) if _may_impersonate(low) else None
         if m is None and key == "name":
-            m = _VENDOR_PREFIX.search(value.lower())
+            m = _VENDOR_PREFIX.search(low)
         if m is None:
             continue
         yield Finding(
@@ -760,33 +797,38 @@ def _impersonation(ctx: SkillContext) -> Iterator[Finding]:
         )
 
 
+_MEMO = ContentMemo()
+
+
 def check(ctx: SkillContext) -> Iterator[Finding]:
     for f in ctx.files:
-        if not f.data:
-            continue
-        if f.binary or f.data[:4] in (
-            b"\xfe\xed\xfa\xce",
-            b"\xfe\xed\xfa\xcf",
-            b"\xce\xfa\xed\xfe",
-            b"\xcf\xfa\xed\xfe",
-        ):
-            yield from _embedded(f)
-            continue
-        if f.data.startswith(
-            (b"PK\x03\x04", b"\x1f\x8b", b"\xfd7zXZ", b"BZh", b"Rar!", b"7z\xbc\xaf", b"MZ")
-        ):
-            found = list(_embedded(f))
-            if found:
-                yield from found
-                continue
-        yield from _invisible(f)
-        has = _Has(f.data)
-        yield from _download_exec(f, has)
-        yield from _decode_exec(f, has)
-        if _is_doc(f):
-            yield from _override(f)
-        if _is_script(f):
-            yield from _credential_exfil(f)
-            yield from _env_dump(f)
-            yield from _unpinned(f)
+        if f.data:
+            kind = (posixpath.splitext(f.rel)[1].lower(), f.rel == SKILL_FILE)  # all _file reads of the name
+            yield from _MEMO.findings(f.data, f.rel, kind, partial(_file, f))
     yield from _impersonation(ctx)
+
+
+def _file(f: FileInfo) -> Iterator[Finding]:
+    if f.binary or f.data[:4] in (
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+    ):
+        yield from _embedded(f)
+        return
+    if f.data.startswith((b"PK\x03\x04", b"\x1f\x8b", b"\xfd7zXZ", b"BZh", b"Rar!", b"7z\xbc\xaf", b"MZ")):
+        found = list(_embedded(f))
+        if found:
+            yield from found
+            return
+    yield from _invisible(f)
+    has = _Has(f.data)
+    yield from _download_exec(f, has)
+    yield from _decode_exec(f, has)
+    if _is_doc(f):
+        yield from _override(f)
+    if _is_script(f):
+        yield from _credential_exfil(f)
+        yield from _env_dump(f)
+        yield from _unpinned(f)

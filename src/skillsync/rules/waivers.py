@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from skillsync import ignore
-from skillsync.atomic import atomic_write_bytes
 from skillsync.errors import ConfigError
 from skillsync.rules import Finding
 
@@ -24,8 +23,7 @@ EXPIRED = "waiver.expired"
 _KEYS = frozenset(("rule", "path", "reason", "expires"))
 
 
-@dataclass(frozen=True)
-class Waiver:
+class Waiver(NamedTuple):  # not a dataclass: cheaper to define at start-up
     rule: str
     path: str
     reason: str
@@ -124,5 +122,7 @@ def write_baseline(root: Path, rel: str, findings: Iterable[Finding], today: dt.
             f"path = {json.dumps(_escape(path))}",
             f'reason = "baseline {today.isoformat()}"',
         ]
+    from skillsync.atomic import atomic_write_bytes  # only to write a baseline: tempfile is slow to import
+
     atomic_write_bytes(root / rel, ("\n".join(out) + "\n").encode("utf-8"))
     return len(pairs)
