@@ -145,3 +145,33 @@ def test_a_config_edited_after_it_was_read_is_not_cached(tmp_path: Path) -> None
     gate.save()
     assert not (tmp_path / ".skillsync" / "validatecache.json").exists()
     assert kit.is_dir()
+
+
+def test_a_file_rewritten_between_hashing_and_validation_is_not_stored(tmp_path: Path) -> None:
+    """Rules read the bytes the hasher did not keep from disk, after push's remote call: findings of
+    the new bytes must not be stored under the old sha256 (a revert would then be served them)."""
+    import time
+
+    from skillsync import statcache
+    from skillsync.manifest import build_manifests
+    from skillsync.sync.push_gate import PushGate
+    from skillsync.workspace import open_workspace
+
+    def settle(after: int) -> None:  # wait for the file system clock to pass ``after``
+        while (statcache.fs_now(tmp_path / ".skillsync") or 0) <= after:
+            time.sleep(0.002)
+
+    kit = _workspace(tmp_path)
+    settle(max(p.lstat().st_ctime_ns for p in [tmp_path, *tmp_path.rglob("*")]))
+    ws = open_workspace(tmp_path)
+    skill = next(s for s in ws.all_skills() if s.slug == "kit")
+    manifest = build_manifests(ws, [skill])[0]  # no kept bytes: SKILL.md is read again to validate
+    assert manifest.fence is not None and manifest.contents == {} and manifest.walk is not None
+    settle(manifest.fence)
+    (kit / "SKILL.md").write_text("---\nname: kit\ndescription: Does a thing.\n---\n# Fixed\n")
+    gate = PushGate(ws)
+    assert gate.blocking_findings(manifest) == []  # judged on the bytes it read
+    gate.save()
+    (kit / "SKILL.md").write_text(f"---\nname: kit\ndescription: Does a thing.\n---\n{BROKEN}")
+    result = Cli(tmp_path)("push", "--yes", "--json")
+    assert {i["slug"]: i["result"] for i in json.loads(result.stdout)["skills"]}["kit"] == "blocked"

@@ -371,7 +371,7 @@ class CachedCheck:
         policy = self.policy()
         probed: list[str] = []
         report = check_skill(self.ws, skill, policy, manifest=manifest, probes=probed)
-        if key is None:
+        if key is None or not vc.settled(manifest):
             self.store.forget(skill.rel)
         else:
             facts = vc.probe_facts(skill, probed)

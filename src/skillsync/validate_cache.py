@@ -275,6 +275,24 @@ def probe_facts(skill: Skill, probes: list[str]) -> tuple[dict[str, str | None],
     return facts, newest
 
 
+def settled(manifest: Manifest) -> bool:
+    """Whether every shipped file of ``manifest`` is still older than its build's fence: rules read
+    the bytes the hasher did not keep from disk, maybe later (push validates after the remote's
+    answer), so a file rewritten since it was hashed must not have its findings stored under the
+    old sha256 (a revert to that content would then be served the new content's verdict)."""
+    fence = manifest.fence
+    if fence is None:
+        return False
+    for e in manifest.entries:
+        try:
+            st = os.stat(e.abspath)
+        except OSError:
+            return False
+        if st.st_mtime_ns >= fence or st.st_ctime_ns >= fence:
+            return False
+    return True
+
+
 def _finding_row(f: Finding) -> list[Any]:
     return [f.rule, f.path, f.line, f.message, f.hint, f.severity, list(f.targets)]
 
