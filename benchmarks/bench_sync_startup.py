@@ -8,8 +8,9 @@ server is one long-lived process; only the client is timed). Target: at most 0.5
 
 The workspace is a copy of `--folder` (e.g. a real collection: its SKILL.md folders are found by
 the default layouts), or else the generated 200-skill workspace (`generate.py many`), pushed once
-to the embedded registry first. Skills that first push blocks (validation errors) are validated again
-by every push; `--drop-blocked` removes them from the copy, so the timed push is a true no-op.
+to the embedded registry first. Skills that first push blocks (validation errors) are judged again
+by every push (from the validation cache while unchanged); `--drop-blocked` removes them from the
+copy, so the timed push is a true no-op.
 With `--baseline-src` (the `src` folder of another checkout, e.g.
 `git archive main src | tar -x -C /tmp/base`), every command also runs with that code first on
 PYTHONPATH, alternating with this checkout. Prints the medians of wall and CPU (user + sys) time
