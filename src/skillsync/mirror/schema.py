@@ -248,6 +248,31 @@ def _check(path: Path, conn: sqlite3.Connection) -> int:
     return version
 
 
+def _begin_writing(conn: sqlite3.Connection) -> None:
+    """WAL mode, then a write transaction, retried while another pull holds the file.
+
+    SQLite answers "database is locked" at once, without waiting on the busy timeout, when a
+    connection that read the file asks for a write lock another connection already holds (it
+    would deadlock otherwise): switching a new file to WAL does that while a second pull is
+    creating the schema. Both steps are retried here for up to the busy timeout.
+    """
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 def open_mirror(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open the mirror at ``path``: for writing (created or upgraded as needed, WAL) or read-only.
 
@@ -273,9 +298,7 @@ def open_mirror(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             return conn
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(path, readonly=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_writing(conn)
         try:
             version = _check(path, conn)
             for step in range(version, SCHEMA_VERSION):
