@@ -86,10 +86,16 @@ def _age(path: Path) -> None:
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))
 
 
+def _clock_dir(root: Path) -> Path:
+    """Where to read the filesystem clock: beside ``root``, never in it (the clock file's create and
+    unlink would make ``root`` itself newer than every fence taken in the same tick)."""
+    return root.parent / f"{root.name}.clock"
+
+
 def _settle(root: Path) -> None:
     """Wait until the filesystem clock has moved past every file's ctime, so none is racy."""
     newest = max(p.stat().st_ctime_ns for p in root.rglob("*") if p.is_file())
-    while (statcache.fs_now(root) or 0) <= newest:
+    while (statcache.fs_now(_clock_dir(root)) or 0) <= newest:
         time.sleep(0.002)
 
 
@@ -350,7 +356,7 @@ def _apply(root: Path, folder: Path, op: tuple[object, ...]) -> None:
 def _settle_all(root: Path) -> None:
     """Wait until the filesystem clock passes every ctime in the tree (folders and ignore files too)."""
     newest = max(os.lstat(p).st_ctime_ns for p in [root, *root.rglob("*")])
-    while (statcache.fs_now(root) or 0) <= newest:
+    while (statcache.fs_now(_clock_dir(root)) or 0) <= newest:
         time.sleep(0.002)
 
 
