@@ -33,6 +33,8 @@ KEEP_BUDGET = 64 * CHUNK_SIZE
 
 @dataclass(frozen=True)
 class FileEntry:
+    """One shipped file as the digest and the upload see it."""
+
     rel: str  # POSIX path relative to the skill folder (the API's relative_path)
     size: int
     sha256: str  # lowercase hex
@@ -48,6 +50,8 @@ class FileEntry:
 
 @dataclass(frozen=True)
 class Manifest:
+    """What a skill ships: its files, sorted, with sizes and hashes."""
+
     skill: Skill
     entries: tuple[FileEntry, ...]  # sorted by the UTF-8 bytes of rel
     # rel -> whole file bytes read while hashing (``keep_contents``); clear it once validated

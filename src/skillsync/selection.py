@@ -90,12 +90,16 @@ DEFAULT_DENY_PATTERNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class SelectedFile:
+    """One file that ships: its skill-relative name and where to read it."""
+
     rel: str  # POSIX path relative to the skill folder (what the API calls relative_path)
     path: Path  # absolute path to read (for a symlink inside the skill: the link itself)
 
 
 @dataclass(frozen=True)
 class Rule:
+    """The rule that decided a file's fate (for `skillsync why`)."""
+
     source: str  # "built-in", a workspace-relative ignore file path, or a config key
     line: int | None
     pattern: str

@@ -47,6 +47,8 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 @dataclass
 class SkillReport:
+    """One skill's findings, sorted."""
+
     skill: Skill
     findings: list[Finding] = field(default_factory=list)
 
@@ -56,6 +58,8 @@ class SkillReport:
 
 @dataclass
 class Report:
+    """The findings of one run, per skill."""
+
     skills: list[SkillReport]
 
     def count(self, severity: str) -> int:
