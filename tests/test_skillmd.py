@@ -262,3 +262,32 @@ def test_simple_frontmatter_does_not_import_pyyaml() -> None:
 )
 def test_structures_read_as_pyyaml_reads_them(fm: str) -> None:
     _same_as_pyyaml("---\n" + fm + "---\n")
+
+
+# Review findings (issue 12): shapes the shortcut once read differently from PyYAML. Each hid a
+# key or a finding (a comment ending in a YAML-only line break, a blank line of non-ASCII spaces,
+# a date or huge integer as a key, a key over YAML's 1024 characters) or changed a block's value.
+@pytest.mark.parametrize(
+    "fm",
+    [
+        "name: x\n# note\rdescription: evil\n",
+        "name: x\n# note\x85description: evil\n",
+        "name: x\n# note\u2028description: evil\n",
+        "name: x\n# c\x01\n",
+        "name: x\n# c\ufffe\n",
+        "name: x\n\xa0\ndescription: y\n",
+        "name: x\n\u3000\ndescription: y\n",
+        "name: x\n\x0c\ndescription: y\n",
+        "name: x\n\x1c\ndescription: y\n",
+        "name: x\ndescription: |\n  line1\n    \nlicense: y\n",
+        "name: x\ndescription: |\n  line1\n \t\n",
+        "name: x\n2001-02-30: y\n",
+        "name: x\n123456789012345678901234567890123: y\n",
+        "name: x\n0b_: y\n",
+        "name: x\nmetadata:\n  2001-02-30: y\n",
+        "name: x\n" + "k" * 1100 + ": y\n",
+        "name: x\nmetadata:\n  " + "k" * 1100 + ": y\n",
+    ],
+)
+def test_review_shapes_read_as_pyyaml_reads_them(fm: str) -> None:
+    _same_as_pyyaml(f"---\n{fm}---\nbody\n")

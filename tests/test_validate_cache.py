@@ -598,3 +598,39 @@ def test_cache_writes_skip_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert calls == []  # caches: atomic (rename), not durable; state files still fsync
     atomic.atomic_write_bytes(tmp_path / "state.json", b"{}")
     assert len(calls) == 2  # the file and its folder
+
+
+def test_git_init_above_the_workspace_is_not_served_stale(tmp_path: Path, counter: Counter) -> None:
+    """A repository created above a workspace that had none brings its .gitignore into force,
+    though no folder the walk listed changed (review finding): the git top level is in the keys."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    _ws(root)
+    _settle(tmp_path)
+    _out(root)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("guide.md\n")
+    _settle(tmp_path)
+    assert "linker" in _expect_fresh(root, counter)
+    doc = json.loads(_out(root, "--format", "json")[1])
+    linker = next(s for s in doc["skills"] if s["path"].endswith("linker"))
+    assert any("guide.md" in f["message"] and f["rule"] == "files.broken-link" for f in linker["findings"])
+
+
+def test_percent_encoded_absolute_link_and_nul_in_link(tmp_path: Path, counter: Counter) -> None:
+    """`%2F...` is as absolute as `/...` (not checked, so nothing outside the skill is probed);
+    a `%00` in a link is a broken link, cached or not, never an internal error (review findings)."""
+    (tmp_path / "skillsync.toml").write_text("")
+    (tmp_path / ".skillsync").mkdir()
+    outside = tmp_path / "outside.md"
+    body = f"# Links\n\nSee [abs]({str(outside).replace('/', '%2F')}) and [nul](references/a%00b.md).\n"
+    write_skill(tmp_path, "skills/links", body=body)
+    _settle(tmp_path)
+    for _ in range(2):
+        assert _expect_fresh(tmp_path, counter) in ([], ["links"])
+    doc = json.loads(_out(tmp_path, "--format", "json")[1])
+    found = [f for s in doc["skills"] for f in s["findings"] if f["rule"] == "files.broken-link"]
+    assert [f["message"] for f in found] == ["link 'references/a%00b.md' points to a missing file"]
+    outside.write_text("now here\n")
+    _settle(tmp_path)
+    assert _expect_fresh(tmp_path, counter) == []

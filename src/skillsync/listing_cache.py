@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from skillsync.config import SelectionConfig
+from skillsync.gittop import git_toplevel
 from skillsync.selection import BUILTIN_PATTERNS, DEFAULT_DENY_PATTERNS, VENV_MARKER
 from skillsync.statcache import StatCache
 from skillsync.workspace import Skill, Workspace
@@ -84,15 +85,22 @@ def _skill_key(skill: Skill) -> str:
 
 def _config_key(ws: Workspace, skill: Skill) -> str:
     """Everything besides the file system that a walk's result depends on, hashed."""
-    return _hash_config(str(ws.root), str(skill.path), skill.rel, ws.config.selection)
+    # The git top level decides which .gitignore files above the workspace apply: a `git init`
+    # above it (which changes no folder the walk listed) must not reuse a listing made without one.
+    top = git_toplevel(ws.root)
+    git_top = str(top) if top else None
+    return _hash_config(str(ws.root), git_top, str(skill.path), skill.rel, ws.config.selection)
 
 
 @functools.lru_cache(maxsize=4096)
-def _hash_config(root: str, skill_path: str, skill_rel: str, sel: SelectionConfig) -> str:
+def _hash_config(
+    root: str, git_top: str | None, skill_path: str, skill_rel: str, sel: SelectionConfig
+) -> str:
     text = json.dumps(
         [
             _LISTING_VERSION,
             root,
+            git_top,
             skill_path,
             skill_rel,
             sel.gitignore,

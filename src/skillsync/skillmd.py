@@ -154,7 +154,8 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
                 )
             )
             return
-    simple = _simple_fields(lines)
+    # (without a final newline a block scalar at the end has none either: PyYAML judges that)
+    simple = _simple_fields(lines) if source.endswith("\n") else None
     if simple is not None:
         md.fields = simple
         return
@@ -191,7 +192,9 @@ def _parse_yaml(md: SkillMd, source: str) -> None:
         md.problems.append(Problem(YAML, f"invalid YAML: {' '.join(str(exc).split())[:200]}", None))
 
 
-_SIMPLE_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +(.*))?")
+# A key starts with a letter (never an integer or a date for ``unrepresentable``) and is short
+# (YAML refuses an implicit key over 1024 characters).
+_SIMPLE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9_.-]{0,127}):(?: +(.*))?")
 _PLAIN_NOT_IN = (": ", " #")
 _DOUBLE_QUOTED = re.compile(r'"((?:[^"\\]|\\["\\])*)"')  # escapes \" and \\ only
 _UNESCAPE = re.compile(r"\\([\"\\])")
@@ -226,7 +229,7 @@ def _indented(lines: list[str], i: int) -> tuple[list[str], int, int] | None:
     j = i + 1
     while j < len(lines):
         line = lines[j]
-        if line.strip():
+        if line.strip(" "):
             width = len(line) - len(line.lstrip(" "))
             if width == 0:
                 break
@@ -235,6 +238,8 @@ def _indented(lines: list[str], i: int) -> tuple[list[str], int, int] | None:
             if width != indent:
                 return None
             out.append(line[indent:])
+        elif line:  # spaces only: content or not depends on YAML's indentation rules
+            return None
         else:
             out.append("")
         j += 1
@@ -257,11 +262,13 @@ def _simple_fields(lines: list[str]) -> dict[str, Field] | None:
     Every character printable (no tab, no YAML-only line break), no key twice in a mapping.
     tests/test_skillmd.py checks it against PyYAML on generated frontmatter.
     """
+    if not all(line.isprintable() for line in lines):  # comments too: YAML breaks lines at \r, U+2028
+        return None
     fields: dict[str, Field] = {}
     i = 0
     while i < len(lines):
         line = lines[i]
-        if not line.strip() or line[0] == "#":
+        if not line.strip(" ") or line[0] == "#":
             i += 1
             continue
         m = _SIMPLE_KEY.fullmatch(line.rstrip(" "))

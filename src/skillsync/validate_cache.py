@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillsync import __version__
+from skillsync.gittop import git_toplevel
 from skillsync.rules import Finding
 from skillsync.workspace import Skill, Workspace
 
@@ -167,6 +168,7 @@ def run_key(ws: Workspace, targets: tuple[str, ...] | None) -> str:
         code_fingerprint(),
         sys.version,
         str(ws.root),
+        str(git_toplevel(ws.root)),  # which .gitignore files above the workspace apply
         str(ws.config_path) if ws.config_path else None,
         _file_sha(ws.config_path),
         cfg.waivers,
@@ -231,17 +233,17 @@ def _fact(path: str) -> str | None:
     file type, of the path itself and of what a symlink points to (a touch changes none of it)."""
     try:
         lmode = os.lstat(path).st_mode
-    except OSError:
+    except (OSError, ValueError):
         return None
     if path.rsplit(os.sep, 1)[-1] in _IGNORE_FILES:
         try:
             with open(path, "rb") as fh:  # noqa: PTH123
                 return "sha256:" + hashlib.sha256(fh.read()).hexdigest()
-        except OSError:
+        except (OSError, ValueError):
             return "unreadable"
     try:
         mode = os.stat(path).st_mode
-    except OSError:
+    except (OSError, ValueError):
         mode = 0
     return f"{stat.S_IFMT(lmode):o}:{stat.S_IFMT(mode):o}"
 
@@ -269,7 +271,7 @@ def probe_facts(skill: Skill, probes: list[str]) -> tuple[dict[str, str | None],
         facts[path] = _fact(path)
         try:
             st = os.lstat(path)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in a link target
             continue
         newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
     return facts, newest

@@ -165,7 +165,7 @@ def _target(raw: str) -> str | None:
     if raw.startswith(("#", "/", "~")) or _SCHEME.match(raw):
         return None
     path = unquote(raw.split("#", 1)[0].split("?", 1)[0])
-    if not path:
+    if not path or path.startswith(("/", "~")):  # %2F... is as absolute as /...
         return None
     return posixpath.normpath(path)
 
