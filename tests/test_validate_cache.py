@@ -634,3 +634,21 @@ def test_percent_encoded_absolute_link_and_nul_in_link(tmp_path: Path, counter: 
     outside.write_text("now here\n")
     _settle(tmp_path)
     assert _expect_fresh(tmp_path, counter) == []
+
+
+def test_plain_folder_gets_no_cache_when_the_cache_home_is_on_another_device(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain folder's cache lives under XDG_CACHE_HOME; on another file system its clock may not
+    be the folder's, so the racy-edit fence could not be trusted: no cache there (review finding)."""
+    folder = tmp_path / "clone"
+    write_skill(folder, "skills/demo")
+    home = tmp_path / "cache-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    ws = open_workspace(folder)
+    assert validate_cache.cache_dir(ws) is not None  # same device: a cache under the cache home
+    real = validate_cache._device
+    monkeypatch.setattr(validate_cache, "_device", lambda p: -1 if home in (p, *p.parents) else real(p))
+    assert validate_cache.cache_dir(ws) is None
+    assert _out(folder)[0] == 0
+    assert not home.exists() and not (folder / ".skillsync").exists()

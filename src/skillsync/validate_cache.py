@@ -71,7 +71,9 @@ def disabled_by_env() -> bool:
 
 def cache_dir(ws: Workspace) -> Path | None:
     """Where the stat cache and validation cache of ``ws`` live for `validate` (see module doc);
-    None when there is no such place (no home folder)."""
+    None when there is no such place (no home folder), or when the user cache folder is on another
+    file system than the folder validated: the stat cache's racy-edit fence is the clock of the
+    file system it is written on, and another one (a network share) may keep another clock."""
     if ws.config_path is not None or ws.state_dir.is_dir():
         return ws.state_dir
     env = os.environ.get("XDG_CACHE_HOME")
@@ -79,9 +81,22 @@ def cache_dir(ws: Workspace) -> Path | None:
         base = Path(env) if env else Path.home() / ".cache"
     except (KeyError, RuntimeError):
         return None
+    if _device(base) != _device(ws.root):
+        return None
     real = os.path.realpath(ws.root)
     name = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
     return base / "skillsync" / "validate" / name
+
+
+def _device(path: Path) -> int | None:
+    """The device of ``path``, or of its nearest existing folder above (the cache folder may not
+    exist yet)."""
+    for folder in (path, *path.parents):
+        try:
+            return os.stat(folder).st_dev
+        except OSError:
+            continue
+    return None
 
 
 # Third-party code whose behaviour reaches findings: PyYAML (frontmatter; its C loader when
