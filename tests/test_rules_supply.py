@@ -230,3 +230,11 @@ def test_content_memo_remembers_and_starts_afresh_when_full(
     assert memo.findings(b"abcdeg", "d", 1, lambda: scan("d"))[0].path == "d"  # full: afresh
     assert memo.findings(b"abcdeg", "e", 1, lambda: scan("e"))[0].path == "e"  # from memory
     assert scans == ["a", "c", "d"]
+
+
+@pytest.mark.parametrize("spelling", ["powershell", "POWERSHELL", "PowerShell", "Powershell.exe"])
+def test_decode_exec_finds_powershell_encoded_commands_in_any_case(tmp_path: Path, spelling: str) -> None:
+    """PowerShell's -EncodedCommand runs base64 it decodes; Windows does not care how the name is
+    written (review finding: only two spellings passed the gate)."""
+    script = f"@echo off\r\n{spelling} -NoProfile -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA\r\n"
+    assert ("supply.decode-exec", "s1/scripts/run.cmd", 2) in _one(tmp_path, {"scripts/run.cmd": script})

@@ -383,13 +383,13 @@ _SHELL_DECODE_GATES = (
 
 
 def _shell_decode(has: _Has, low: bytes) -> bool:
-    """Any of :data:`_SHELL_DECODE` in the file: both spellings of PowerShell tested once on the
-    lower-cased bytes first (a file with either has ``owershell`` there)."""
+    """Any of :data:`_SHELL_DECODE` in the file; PowerShell in any spelling (``PowerShell -enc``
+    too), on the lower-cased bytes: the case-insensitive pattern then decides."""
     d = has.data
     for g, ws in _SHELL_DECODE_GATES[:2]:
         if has[g] and any(w in d for w in ws):
             return True
-    return b"owershell" in low and (has[b"owershell"] or has[b"OWERSHELL"])
+    return b"owershell" in low
 
 
 # Two steps: `x = base64.b64decode(...)` then `exec(x)` in the same file.
