@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -169,6 +169,8 @@ def test_the_request_goes_out_as_sent() -> None:
         b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * MAX_HEAD_BYTES + b"\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 300 + b"\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     ],
     ids=[
         "version",
@@ -178,6 +180,8 @@ def test_the_request_goes_out_as_sent() -> None:
         "negative-length",
         "long-line",
         "many-headers",
+        "codings-in-one-header",
+        "codings-in-two-headers",
     ],
 )
 def test_malformed_answers_are_protocol_errors(raw: bytes) -> None:
@@ -253,3 +257,40 @@ def test_a_head_that_never_ends_is_bounded(raw: bytes) -> None:
             await _get(url, timeout=10)
 
     _run(_fixed(raw, keep=True), go)
+
+
+async def _pieces(size: int) -> AsyncIterator[bytes]:
+    """An upload streamed in 64 KiB pieces, as push streams files."""
+    piece = b"x" * 65536
+    for _ in range(size // len(piece)):
+        yield piece
+
+
+def test_write_timeout_is_per_write_not_per_upload() -> None:
+    """A server that reads a large upload slowly but steadily is not a timeout (httpx's own
+    transport applies the write timeout to each write; review finding: this one applied it to the
+    whole upload)."""
+    size = 16 * 1024 * 1024  # well past what loopback socket buffers absorb
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"content-length: %d" % size in head.lower()
+        left = size
+        while left:
+            left -= len(await reader.readexactly(min(left, 1024 * 1024)))
+            await asyncio.sleep(0.1)  # ~1.6 s in all, each write waiting ~0.1 s
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    async def main() -> bytes:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            timeout = httpx.Timeout(10.0, write=0.6)
+            async with httpx.AsyncClient(transport=LoopbackTransport(), timeout=timeout) as client:
+                url, length = f"http://127.0.0.1:{port}/up", {"Content-Length": str(size)}
+                response = await client.post(url, content=_pieces(size), headers=length)
+                return response.content
+
+    assert asyncio.run(main()) == b"ok"

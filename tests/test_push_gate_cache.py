@@ -175,3 +175,19 @@ def test_a_file_rewritten_between_hashing_and_validation_is_not_stored(tmp_path:
     (kit / "SKILL.md").write_text(f"---\nname: kit\ndescription: Does a thing.\n---\n{BROKEN}")
     result = Cli(tmp_path)("push", "--yes", "--json")
     assert {i["slug"]: i["result"] for i in json.loads(result.stdout)["skills"]}["kit"] == "blocked"
+
+
+@pytest.mark.parametrize(
+    "name", ["skill-meta.json", "state.json", "statcache.json", "validatecache.json", "org-cache.json"]
+)
+def test_a_cache_file_nested_too_deep_is_ignored_not_a_crash(tmp_path: Path, name: str) -> None:
+    """Every file in .skillsync/ is a cache or a rebuildable state: JSON nested past the parser's
+    recursion limit is damage like any other, never an internal error (review finding)."""
+    root = tmp_path
+    _workspace(root)
+    assert Cli(root)("push", "--yes").exit_code == 1  # kit is blocked; good is pushed
+    assert (root / ".skillsync" / name).is_file()
+    (root / ".skillsync" / name).write_text("[" * 200_000)
+    for args in (["validate"], ["status"], ["push", "--dry-run"], ["push", "--yes"]):
+        result = Cli(root)(*args)
+        assert result.exit_code in (0, 1), (args, result.output)

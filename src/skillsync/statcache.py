@@ -75,7 +75,7 @@ class StatCache:
                     return cls(path)
                 written_ns = st.st_mtime_ns
                 doc = json.loads(fh.read())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
             return cls(path)
         if (
             not isinstance(doc, dict)

@@ -352,7 +352,7 @@ class ValidationCache:
                 if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                     return cls(path, root=str(root))
                 doc = json.loads(fh.read())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
             return cls(path, root=str(root))
         if (
             not isinstance(doc, dict)

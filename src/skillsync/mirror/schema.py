@@ -298,7 +298,11 @@ def open_mirror(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             return conn
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(path, readonly=False)
-        _begin_writing(conn)
+        try:
+            _begin_writing(conn)
+        except BaseException:
+            conn.close()
+            raise
         try:
             version = _check(path, conn)
             for step in range(version, SCHEMA_VERSION):

@@ -48,7 +48,7 @@ def _load(path: Path) -> dict[str, dict[str, Any]]:
         raise LocalError(f"{path}: cannot read credentials: {exc}") from None
     try:
         doc = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     remotes = doc.get("remotes") if isinstance(doc, dict) else None
     if not isinstance(remotes, dict) or not all(isinstance(v, dict) for v in remotes.values()):

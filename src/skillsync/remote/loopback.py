@@ -240,20 +240,27 @@ class LoopbackTransport(httpx.AsyncBaseTransport):
             k.lower() == b"transfer-encoding" and v.lower() == b"chunked" for k, v in request.headers.raw
         )
         writer = conn.writer
-        try:
-            async with asyncio.timeout(_timeout(request, "write")):
-                writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
-                async for chunk in request.stream:  # type: ignore[union-attr]
-                    if not chunk:
-                        continue
-                    if chunked:
-                        writer.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
-                    else:
-                        writer.write(chunk)
-                    await writer.drain()
-                if chunked:
-                    writer.write(b"0\r\n\r\n")
+        limit = _timeout(request, "write")
+
+        async def drain() -> None:
+            # Per write, as httpx's own transport applies it: a slow but steady reader of a large
+            # upload is not a timeout.
+            async with asyncio.timeout(limit):
                 await writer.drain()
+
+        try:
+            writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
+            async for chunk in request.stream:  # type: ignore[union-attr]
+                if not chunk:
+                    continue
+                if chunked:
+                    writer.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+                else:
+                    writer.write(chunk)
+                await drain()
+            if chunked:
+                writer.write(b"0\r\n\r\n")
+            await drain()
         except TimeoutError:
             raise httpx.WriteTimeout("timed out sending the request", request=request) from None
         except OSError as exc:
@@ -270,7 +277,9 @@ class LoopbackTransport(httpx.AsyncBaseTransport):
         except BaseException:
             self.drop(conn)
             raise
-        encodings = [v.lower() for v in _header(headers, b"transfer-encoding")]
+        # Transfer-Encoding may list codings in one header or several (RFC 9112 6.1): all of them.
+        codings = [t.strip().lower() for v in _header(headers, b"transfer-encoding") for t in v.split(b",")]
+        encodings = [t for t in codings if t]
         lengths = {v.strip() for v in _header(headers, b"content-length")}
         tokens = {t.strip().lower() for v in _header(headers, b"connection") for t in v.split(b",")}
         keep = version == b"HTTP/1.1" and b"close" not in tokens
@@ -279,10 +288,12 @@ class LoopbackTransport(httpx.AsyncBaseTransport):
         if request.method == "HEAD" or status in _NO_BODY or status < 200:
             length = 0
         elif encodings:
-            if encodings[-1] != b"chunked":
-                keep = False  # framed by the end of the connection
-            else:
-                chunked = True
+            if encodings != [b"chunked"]:  # as h11, behind httpx's own transport, answers it
+                self.drop(conn)
+                raise httpx.RemoteProtocolError(
+                    "only Transfer-Encoding: chunked is supported", request=request
+                )
+            chunked = True
         elif lengths:
             text = lengths.pop()
             if lengths or not text.isdigit():

@@ -312,7 +312,7 @@ class OrgCache:
     def _read(self) -> dict[str, str]:
         try:
             doc = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         return {k: v for k, v in doc.items() if isinstance(v, str)} if isinstance(doc, dict) else {}
 

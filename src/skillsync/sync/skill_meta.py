@@ -78,7 +78,7 @@ class MetaCache:
         path = state_dir / META_CACHE_FILE
         try:
             doc = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
             return cls(path)
         if (
             not isinstance(doc, dict)

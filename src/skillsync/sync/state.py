@@ -175,7 +175,7 @@ class SyncState:
         state = cls(path=path, stamp=_stamp(path))
         try:
             raw = json.loads(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             return state
         if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT:
             return state
