@@ -25,12 +25,12 @@ wins, which loses only cache hits, never correctness).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
-import stat
 from pathlib import Path
 from typing import Any
+
+from skillsync.cachefile import read_doc, write_doc
 
 CACHE_FILE = "statcache.json"
 CACHE_FORMAT = "skillsync-statcache"
@@ -67,23 +67,10 @@ class StatCache:
     def load(cls, state_dir: Path) -> StatCache:
         """Read the cache of the workspace whose state folder is ``state_dir`` (empty if unusable)."""
         path = state_dir / CACHE_FILE
-        try:
-            # O_NONBLOCK and a regular-file check: a FIFO or device here must not hang the build.
-            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
-                st = os.fstat(fh.fileno())
-                if not stat.S_ISREG(st.st_mode):
-                    return cls(path)
-                written_ns = st.st_mtime_ns
-                doc = json.loads(fh.read())
-        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
+        found = read_doc(path, CACHE_FORMAT, CACHE_VERSION)
+        if found is None or not isinstance(found[0].get("entries"), dict):
             return cls(path)
-        if (
-            not isinstance(doc, dict)
-            or doc.get("format") != CACHE_FORMAT
-            or doc.get("version") != CACHE_VERSION
-            or not isinstance(doc.get("entries"), dict)
-        ):
-            return cls(path)
+        doc, written_ns = found
         try:
             # git's racy rule against the write time; the rest of each entry is checked on use.
             entries = {
@@ -191,17 +178,8 @@ class StatCache:
         """Write the cache if anything changed; a cache that cannot be written is silently skipped."""
         if not self._dirty:
             return
-        doc = {
-            "format": CACHE_FORMAT,
-            "version": CACHE_VERSION,
-            "entries": self._entries,
-            "listings": self._listings,
-        }
-        data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        from skillsync.atomic import atomic_write_bytes  # (tempfile: only when something changed)
-
-        with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, data, durable=False)  # a cache: no fsync
+        body = {"entries": self._entries, "listings": self._listings}
+        if write_doc(self.path, CACHE_FORMAT, CACHE_VERSION, body):
             self._dirty = False
 
 

@@ -36,7 +36,6 @@ atomic (last writer wins); a folder that cannot be written just gets no cache.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skillsync import __version__
+from skillsync.cachefile import read_doc, write_doc
 from skillsync.gittop import git_toplevel
 from skillsync.rules import Finding
 from skillsync.workspace import Skill, Workspace
@@ -347,20 +347,9 @@ class ValidationCache:
     def load(cls, folder: Path, root: Path) -> ValidationCache:
         """The cache in ``folder`` for the workspace at ``root`` (empty when missing or unusable)."""
         path = folder / CACHE_FILE
-        try:
-            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
-                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                    return cls(path, root=str(root))
-                doc = json.loads(fh.read())
-        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
-            return cls(path, root=str(root))
-        if (
-            not isinstance(doc, dict)
-            or doc.get("format") != CACHE_FORMAT
-            or doc.get("version") != CACHE_VERSION
-            or doc.get("root") != str(root)
-            or not isinstance(doc.get("entries"), dict)
-        ):
+        found = read_doc(path, CACHE_FORMAT, CACHE_VERSION)
+        doc = found[0] if found is not None else {}
+        if doc.get("root") != str(root) or not isinstance(doc.get("entries"), dict):
             return cls(path, root=str(root))
         return cls(path, doc["entries"], str(root))
 
@@ -438,10 +427,5 @@ class ValidationCache:
         """Write the cache if anything changed; a folder that cannot be written is skipped."""
         if not self._dirty:
             return
-        doc = {"format": CACHE_FORMAT, "version": CACHE_VERSION, "root": self.root, "entries": self._entries}
-        data = json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-        from skillsync.atomic import atomic_write_bytes
-
-        with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, data, durable=False)  # a cache: no fsync
+        if write_doc(self.path, CACHE_FORMAT, CACHE_VERSION, {"root": self.root, "entries": self._entries}):
             self._dirty = False

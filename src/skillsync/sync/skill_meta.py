@@ -14,13 +14,11 @@ skills whose SKILL.md is unchanged. A file of its own, not ``state.json``: ``sta
 
 from __future__ import annotations
 
-import contextlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skillsync.atomic import atomic_write_bytes
+from skillsync.cachefile import read_doc, write_doc
 from skillsync.workspace import Skill
 
 META_CACHE_FILE = "skill-meta.json"
@@ -76,17 +74,10 @@ class MetaCache:
     @classmethod
     def load(cls, state_dir: Path) -> MetaCache:
         path = state_dir / META_CACHE_FILE
-        try:
-            doc = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
+        found = read_doc(path, META_CACHE_FORMAT, META_VERSION)
+        if found is None or not isinstance(found[0].get("skills"), dict):
             return cls(path)
-        if (
-            not isinstance(doc, dict)
-            or doc.get("format") != META_CACHE_FORMAT
-            or doc.get("version") != META_VERSION
-            or not isinstance(doc.get("skills"), dict)
-        ):
-            return cls(path)
+        doc = found[0]
         return cls(path, doc["skills"])
 
     def get(self, slug: str, sha256: str | None) -> SkillMeta | None:
@@ -111,8 +102,5 @@ class MetaCache:
     def save(self) -> None:
         if not self._dirty or not self.path.parent.is_dir():
             return
-        doc = {"format": META_CACHE_FORMAT, "version": META_VERSION, "skills": self._entries}
-        with contextlib.suppress(OSError):
-            data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            atomic_write_bytes(self.path, data, durable=False)  # a cache: no fsync
+        if write_doc(self.path, META_CACHE_FORMAT, META_VERSION, {"skills": self._entries}):
             self._dirty = False
