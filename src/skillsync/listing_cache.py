@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 from skillsync.config import SelectionConfig
-from skillsync.gittop import git_toplevel
 from skillsync.selection import BUILTIN_PATTERNS, DEFAULT_DENY_PATTERNS, VENV_MARKER
 from skillsync.statcache import StatCache
 from skillsync.workspace import Skill, Workspace
@@ -87,7 +86,7 @@ def _config_key(ws: Workspace, skill: Skill) -> str:
     """Everything besides the file system that a walk's result depends on, hashed."""
     # The git top level decides which .gitignore files above the workspace apply: a `git init`
     # above it (which changes no folder the walk listed) must not reuse a listing made without one.
-    top = git_toplevel(ws.root)
+    top = ws.git_top()
     git_top = str(top) if top else None
     return _hash_config(str(ws.root), git_top, str(skill.path), skill.rel, ws.config.selection)
 

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 import skillsync.workspace as workspace_mod
 from skillsync import ignore
 from skillsync.errors import LocalError
-from skillsync.gittop import git_toplevel
 from skillsync.ignore import IgnoreFile, Pattern
 from skillsync.text import CONTROL as _CONTROL
 from skillsync.text import printable
@@ -188,7 +187,7 @@ class _Engine:
         skl: list[IgnoreFile] = []
         deps: list[str] = []
         try:
-            ups = _folders_above(ws.root)
+            ups = _folders_above(ws.root, ws.git_top())
             for depth in range(len(ups)):
                 rel_dir = "/".join([".."] * (len(ups) - depth))  # relative to the workspace root
                 lead = "/".join(ups[depth:]) + "/"
@@ -295,10 +294,9 @@ class _Engine:
         return real, st
 
 
-def _folders_above(root: Path) -> tuple[str, ...]:
-    """The folder names from the git top level down to ``root`` (empty: no repository, or the
-    repository starts at ``root``)."""
-    top = git_toplevel(root)
+def _folders_above(root: Path, top: Path | None) -> tuple[str, ...]:
+    """The folder names from the git top level ``top`` down to ``root`` (empty: no repository, or
+    the repository starts at ``root``)."""
     if top is None or top == root:
         return ()
     return Path(os.path.relpath(root, top)).parts

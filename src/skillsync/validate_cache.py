@@ -48,7 +48,6 @@ from typing import TYPE_CHECKING, Any
 
 from skillsync import __version__
 from skillsync.cachefile import read_doc, write_doc
-from skillsync.gittop import git_toplevel
 from skillsync.rules import Finding
 from skillsync.workspace import Skill, Workspace
 
@@ -183,7 +182,7 @@ def run_key(ws: Workspace, targets: tuple[str, ...] | None) -> str:
         code_fingerprint(),
         sys.version,
         str(ws.root),
-        str(git_toplevel(ws.root)),  # which .gitignore files above the workspace apply
+        str(ws.git_top()),  # which .gitignore files above the workspace apply
         str(ws.config_path) if ws.config_path else None,
         _file_sha(ws.config_path),
         cfg.waivers,

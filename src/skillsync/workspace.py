@@ -109,10 +109,21 @@ class Workspace:
     # Selection's ignore files above the root, up to the git top level (read once per Workspace,
     # like the skill list; see selection._above).
     ignore_above: Any = field(default=None, repr=False)
+    _git_top: Any = field(default=False, repr=False)  # False: not looked up yet
 
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
+
+    def git_top(self) -> Path | None:
+        """The git top level at or above the root, looked up once per Workspace like the ignore
+        files above it: selection, the listing cache's key and the validation cache's key agree."""
+        if self._git_top is False:
+            from skillsync.gittop import git_toplevel
+
+            self._git_top = git_toplevel(self.root)
+        top: Path | None = self._git_top
+        return top
 
     def skills(self) -> list[Skill]:
         """Every skill in the workspace, sorted by relative path. Discovered once and kept."""
